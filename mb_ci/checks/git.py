@@ -1,0 +1,144 @@
+"""Compare the image's revision, source, created and version labels with the git checkout."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+
+from mb_ci import formats, urls, vocab
+from mb_ci.checks.base import Findings
+from mb_ci.models import CiFacts, GitFacts, Severity
+from mb_ci.safety import has_credentials
+
+
+def candidates(git: GitFacts, ci: CiFacts, accept: str) -> list[tuple[str, str]]:
+    """The commits a revision label may name, each with the name reported when it matches."""
+    if not ci.is_pull_request:
+        return [("head", git.head)]
+    found: list[tuple[str, str]] = []
+    if accept in ("either", "head") and ci.pr_head_sha:
+        found.append(("head", ci.pr_head_sha))
+    if accept in ("either", "merge") and ci.pr_merge_sha:
+        found.append(("merge", ci.pr_merge_sha))
+    if accept == "either" and all(sha != git.head for _, sha in found):
+        # the checkout itself, when CI checked out something else (e.g. ref: head.sha)
+        found.append(("checkout", git.head))
+    return found
+
+
+def _matches(label: str, sha: str) -> bool:
+    label = label.lower()
+    return len(label) >= 7 and (sha.startswith(label) if len(label) < len(sha) else sha == label)
+
+
+def check_revision(key: str, value: str, git: GitFacts, ci: CiFacts, out: Findings) -> str | None:
+    """Returns which commit matched: ``head``, ``merge`` or ``checkout``."""
+    policy = out.policy
+    raw = value.strip()
+    dirty_suffix = raw.lower().endswith("-dirty")
+    sha = raw[: -len("-dirty")] if dirty_suffix else raw
+    out.ran("revision-dirty")
+    if (dirty_suffix or git.dirty) and not policy.git.allow_dirty:
+        why = "has a -dirty suffix" if dirty_suffix else "was checked against a dirty work tree"
+        out.add("revision-dirty", f"revision {why}", label=key, actual=value)
+    cands = candidates(git, ci, policy.git.accept)
+    expected = " or ".join(f"{sha_} ({name})" for name, sha_ in cands) if ci.is_pull_request \
+        else git.head
+    out.ran("revision-not-sha")
+    if not formats.is_git_sha(sha):
+        out.add("revision-not-sha", f"{key} is not a commit SHA", label=key, expected=expected,
+                actual=value)
+        return None
+    out.ran("revision-matches-head")
+    for name, commit in cands:
+        if _matches(sha, commit):
+            return name
+    what = "the pull request's commits" if ci.is_pull_request else "HEAD"
+    out.add("revision-matches-head", f"{key} does not match {what}", label=key,
+            expected=expected, actual=value)
+    return None
+
+
+def check_source(key: str, value: str, git: GitFacts, out: Findings) -> None:
+    out.ran("source-credentials")
+    if has_credentials(value):
+        out.add("source-credentials", f"{key} holds a credential", label=key, actual=value)
+    out.ran("source-matches-remote")
+    if git.remote_url is None:
+        out.add("source-matches-remote", f"{key} cannot be compared: the checkout has no remote "
+                f"'{out.policy.git.remote}'", label=key, actual=value,
+                severity=_at_most_warning(out.policy.severity("source-matches-remote")))
+        return
+    if not urls.same_repo(value, git.remote_url):
+        out.add("source-matches-remote", f"{key} does not name the git remote", label=key,
+                expected=git.remote_normalized, actual=value,
+                normalized=urls.normalize(value))
+
+
+def _at_most_warning(severity: Severity) -> Severity:
+    return Severity.WARNING if severity is Severity.ERROR else severity
+
+
+def check_created(key: str, value: str, git: GitFacts, now: dt.datetime, out: Findings) -> None:
+    policy = out.policy
+    out.ran("created-format")
+    when = formats.parse_rfc3339(value)
+    if when is None:
+        out.add("created-format", f"{key} is not an RFC 3339 timestamp", label=key,
+                expected="RFC 3339, e.g. 2024-05-01T12:00:00Z", actual=value)
+        return
+    skew = dt.timedelta(seconds=policy.git.clock_skew)
+    out.ran("created-not-future")
+    if when > now + skew:
+        out.add("created-not-future", f"{key} is in the future", label=key,
+                expected=f"at most {_iso(now)}", actual=value)
+    out.ran("created-after-commit")
+    if when < git.commit_time - skew:
+        out.add("created-after-commit", f"{key} is before HEAD's commit time", label=key,
+                expected=f"at least {_iso(git.commit_time)}", actual=value)
+    if policy.git.max_age is not None:
+        out.ran("created-max-age")
+        oldest = now - dt.timedelta(seconds=policy.git.max_age)
+        if when < oldest:
+            out.add("created-max-age", f"{key} is older than the policy's max-age", label=key,
+                    expected=f"at least {_iso(oldest)}", actual=value)
+
+
+def _iso(when: dt.datetime) -> str:
+    return when.astimezone(dt.timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def _strip_v(value: str) -> str:
+    return value[1:] if value[:1] in ("v", "V") else value
+
+
+def check_version(key: str, value: str, git: GitFacts, out: Findings) -> None:
+    if not git.tags:
+        return
+    out.ran("version-matches-tag")
+    v = value.strip()
+    for tag in git.tags:
+        if v == tag or (out.policy.git.allow_v_prefix and _strip_v(v) == _strip_v(tag)):
+            return
+    out.add("version-matches-tag", f"{key} does not match the tag at HEAD", label=key,
+            expected=" | ".join(git.tags), actual=value)
+
+
+def check_git(labels: Mapping[str, str], git: GitFacts, ci: CiFacts, now: dt.datetime,
+              out: Findings) -> str | None:
+    """Every git comparison for every present key of either vocabulary."""
+    matched: str | None = None
+    for concept, keys in vocab.CONCEPTS.items():
+        for key in keys:
+            value = labels.get(key)
+            if value is None or not value.strip():
+                continue
+            if concept == "revision":
+                matched = check_revision(key, value, git, ci, out) or matched
+            elif concept == "source":
+                check_source(key, value, git, out)
+            elif concept == "created":
+                check_created(key, value, git, now, out)
+            else:
+                check_version(key, value, git, out)
+    return matched

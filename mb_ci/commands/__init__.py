@@ -1,0 +1,3 @@
+"""One module per subcommand; each has ``NAME``, ``HELP``, ``add_arguments`` and ``run``."""
+
+COMMANDS: tuple[str, ...] = ("check", "labels", "policy", "checks")

@@ -1,0 +1,50 @@
+"""``mb-ci labels``: print the labels the current checkout should carry, for any builder."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+NAME = "labels"
+HELP = "print the labels this checkout should carry (json, build-args, env, github)"
+FORMATS = ("json", "build-args", "env", "github")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--format", choices=FORMATS, default="json")
+    parser.add_argument("--created", metavar="WHEN",
+                        help="'now', 'commit', or an RFC 3339 time (default: $SOURCE_DATE_EPOCH, "
+                             "else the commit time, which keeps builds reproducible)")
+    parser.add_argument("--preset", choices=("oci", "label-schema", "both"),
+                        help="vocabulary to emit (default: the policy's preset)")
+    parser.add_argument("--repo", default=os.environ.get("MB_CI_REPO", "."), metavar="DIR")
+    parser.add_argument("--policy", default=os.environ.get("MB_CI_POLICY"), metavar="FILE")
+    parser.add_argument("--output", "-o", metavar="FILE")
+
+
+def run(args: argparse.Namespace) -> int:
+    from mb_ci import generate, gitfacts
+    from mb_ci.commands.common import policy_for
+    from mb_ci.fsutil import write_text
+
+    policy = policy_for(args)
+    git = gitfacts.read(args.repo, policy.git.remote)
+    created = generate.created_time(args.created, git, os.environ)
+    values = generate.concepts(git, created)
+    preset = args.preset or policy.preset
+    lbls = generate.labels(values, preset)
+    if args.format == "json":
+        text = json.dumps(lbls, indent=2) + "\n"
+    elif args.format == "build-args":
+        text = generate.as_build_args(lbls)
+    elif args.format == "env":
+        text = generate.as_env(values)
+    else:
+        text = generate.as_github_output(values, lbls)
+    if args.output:
+        write_text(args.output, text)
+    else:
+        sys.stdout.write(text)
+    return 0

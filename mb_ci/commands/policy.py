@@ -1,0 +1,34 @@
+"""``mb-ci policy validate|schema``: check a policy file, or print the schema for editors."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+NAME = "policy"
+HELP = "validate a policy file, or print its JSON Schema"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="policy_command", metavar="{validate,schema}", required=True)
+    validate = sub.add_parser("validate", help="validate a policy file (default: ./.mb-ci.yml)")
+    validate.add_argument("file", nargs="?", metavar="FILE")
+    validate.add_argument("--repo", default=".", metavar="DIR")
+    sub.add_parser("schema", help="print the policy's JSON Schema")
+
+
+def run(args: argparse.Namespace) -> int:
+    from mb_ci import policy
+    from mb_ci.errors import PolicyError
+
+    if args.policy_command == "schema":
+        sys.stdout.write(policy.schema_text())
+        return 0
+    path = policy.find_policy(args.repo, args.file)
+    if path is None:
+        raise PolicyError(f"{args.repo}: no .mb-ci.yml here", "name the policy file to validate")
+    loaded = policy.load(path)
+    rules = len(loaded.labels)
+    sys.stdout.write(f"{path}: valid (preset {loaded.preset}, {rules} label rule"
+                     f"{'s' * (rules != 1)})\n")
+    return 0

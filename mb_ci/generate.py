@@ -1,0 +1,90 @@
+"""The labels a checkout should carry, derived from git facts, ready for any builder."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import secrets
+import shlex
+from collections.abc import Mapping
+
+from mb_ci import formats
+from mb_ci.errors import UsageError
+from mb_ci.models import GitFacts
+from mb_ci.vocab import CONCEPTS, LS
+
+_SEMVER_TAG = re.compile(r"^[vV](\d+\.\d+\.\d+.*)$")
+# the label-schema convention's build arguments, by concept
+BUILD_ARGS = {"created": "BUILD_DATE", "revision": "VCS_REF", "source": "VCS_URL",
+              "version": "VERSION"}
+
+
+def created_time(spec: str | None, git: GitFacts, env: Mapping[str, str],
+                 now: dt.datetime | None = None) -> dt.datetime:
+    """``SOURCE_DATE_EPOCH`` when set (reproducible builds), else the commit time; or ``now``."""
+    if spec == "now":
+        return (now or dt.datetime.now(dt.timezone.utc)).replace(microsecond=0)
+    if spec and spec != "commit":
+        parsed = formats.parse_rfc3339(spec)
+        if parsed is None:
+            raise UsageError(f"--created {spec}: not 'now', 'commit' or an RFC 3339 time")
+        return parsed
+    epoch = env.get("SOURCE_DATE_EPOCH")
+    if epoch and spec is None:
+        if not epoch.strip().isdigit():
+            raise UsageError(f"SOURCE_DATE_EPOCH={epoch!r} is not a number of seconds",
+                             "see https://reproducible-builds.org/specs/source-date-epoch/")
+        return dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc)
+    return git.commit_time
+
+
+def version_of(git: GitFacts) -> str | None:
+    """The tag at HEAD, with a leading ``v`` dropped when the rest is a version number."""
+    if not git.tags:
+        return None
+    tag = sorted(git.tags, key=lambda t: (not t[:1].lower() == "v", t))[0]
+    m = _SEMVER_TAG.match(tag)
+    return m.group(1) if m else tag
+
+
+def concepts(git: GitFacts, created: dt.datetime) -> dict[str, str]:
+    values = {
+        "revision": git.head,
+        "created": created.astimezone(dt.timezone.utc).isoformat().replace("+00:00", "Z"),
+    }
+    if git.remote_normalized:
+        values["source"] = git.remote_normalized
+    version = version_of(git)
+    if version:
+        values["version"] = version
+    return values
+
+
+def labels(values: Mapping[str, str], preset: str) -> dict[str, str]:
+    """Label keys and values for ``preset`` (``none`` and ``oci`` give OCI keys)."""
+    out: dict[str, str] = {}
+    for concept, value in values.items():
+        oci_key, ls_key = CONCEPTS[concept]
+        if preset in ("oci", "both", "none"):
+            out[oci_key] = value
+        if preset in ("label-schema", "both"):
+            out[ls_key] = value
+    if preset in ("label-schema", "both"):
+        out[LS + "schema-version"] = "1.0"
+    return out
+
+
+def as_build_args(lbls: Mapping[str, str]) -> str:
+    return "".join(f"--label {k}={v}\n" for k, v in lbls.items())
+
+
+def as_env(values: Mapping[str, str]) -> str:
+    return "".join(f"{BUILD_ARGS[c]}={shlex.quote(v)}\n" for c, v in values.items())
+
+
+def as_github_output(values: Mapping[str, str], lbls: Mapping[str, str]) -> str:
+    """Lines for ``$GITHUB_OUTPUT``; the multi-line ``labels`` value uses a random delimiter."""
+    delimiter = f"mb-ci-{secrets.token_hex(16)}"
+    body = "".join(f"{k}={v}\n" for k, v in lbls.items())
+    simple = "".join(f"{c}={v}\n" for c, v in values.items() if "\n" not in v)
+    return f"{simple}labels<<{delimiter}\n{body}{delimiter}\n"

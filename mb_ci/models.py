@@ -1,0 +1,182 @@
+"""Plain frozen facts and findings that flow from the sources, through the checks, to the reporters."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from types import MappingProxyType
+from typing import Any
+
+
+class Severity(str, Enum):
+    """How much a finding matters. ``off`` findings are never produced."""
+
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+    OFF = "off"
+
+    @property
+    def rank(self) -> int:
+        return {"error": 3, "warning": 2, "info": 1, "off": 0}[self.value]
+
+
+def _frozen(mapping: Mapping[str, str] | None) -> Mapping[str, str]:
+    return MappingProxyType(dict(mapping or {}))
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One layer as a manifest describes it (never its bytes)."""
+
+    digest: str
+    size: int
+    media_type: str = ""
+
+
+@dataclass(frozen=True)
+class PlatformFacts:
+    """What one platform of an image says about itself: config labels and manifest annotations."""
+
+    platform: str | None
+    labels: Mapping[str, str] = field(default_factory=dict)
+    annotations: Mapping[str, str] = field(default_factory=dict)
+    digest: str | None = None
+    config_digest: str | None = None
+    layers: tuple[Layer, ...] | None = None
+    layer_count: int | None = None
+    os: str | None = None
+    architecture: str | None = None
+    variant: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "labels", _frozen(self.labels))
+        if self.layer_count is None and self.layers is not None:
+            object.__setattr__(self, "layer_count", len(self.layers))
+        object.__setattr__(self, "annotations", _frozen(self.annotations))
+
+    @property
+    def name(self) -> str:
+        return self.platform or "default"
+
+    @property
+    def compressed_size(self) -> int | None:
+        return None if self.layers is None else sum(layer.size for layer in self.layers)
+
+
+@dataclass(frozen=True)
+class ImageFacts:
+    """An image as read from one transport: one entry per platform that was inspected."""
+
+    reference: str
+    transport: str
+    platforms: tuple[PlatformFacts, ...]
+    image_id: str | None = None
+    digest: str | None = None
+    index_annotations: Mapping[str, str] = field(default_factory=dict)
+    skipped: tuple[str, ...] = ()
+    repo_tags: tuple[str, ...] = ()
+    size: int | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "index_annotations", _frozen(self.index_annotations))
+
+    @property
+    def multi_platform(self) -> bool:
+        return len(self.platforms) > 1
+
+
+@dataclass(frozen=True)
+class GitFacts:
+    """What the checkout says about itself. ``remote_url`` never holds credentials."""
+
+    root: str
+    head: str
+    commit_time: dt.datetime
+    remote_name: str | None = None
+    remote_url: str | None = None
+    remote_normalized: str | None = None
+    tags: tuple[str, ...] = ()
+    dirty: bool = False
+    shallow: bool = False
+    detached: bool = False
+    branch: str | None = None
+
+
+@dataclass(frozen=True)
+class CiFacts:
+    """The commit(s) the CI system says it built, validated to look like SHAs."""
+
+    provider: str | None = None
+    sha: str | None = None
+    pr_head_sha: str | None = None
+    pr_merge_sha: str | None = None
+    event: str | None = None
+    ref_name: str | None = None
+
+    @property
+    def is_pull_request(self) -> bool:
+        return self.pr_head_sha is not None or self.pr_merge_sha is not None
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing a check has to say about an image."""
+
+    check: str
+    severity: Severity
+    message: str
+    label: str | None = None
+    expected: str | None = None
+    actual: str | None = None
+    platform: str | None = None
+    line: int | None = None
+    detail: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "detail", _frozen(self.detail))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "check": self.check,
+            "severity": self.severity.value,
+            "message": self.message,
+            "label": self.label,
+            "expected": self.expected,
+            "actual": self.actual,
+            "platform": self.platform,
+            "line": self.line,
+            "detail": dict(self.detail),
+        }
+
+
+@dataclass(frozen=True)
+class Report:
+    """Everything a reporter needs: the subject, the facts and the findings."""
+
+    command: str
+    subject: str
+    findings: tuple[Finding, ...]
+    image: ImageFacts | None = None
+    git: GitFacts | None = None
+    ci: CiFacts | None = None
+    matched_commit: str | None = None
+    checked: tuple[str, ...] = ()
+    dockerfile: str | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def count(self, severity: Severity) -> int:
+        return sum(1 for f in self.findings if f.severity is severity)
+
+    @property
+    def errors(self) -> int:
+        return self.count(Severity.ERROR)
+
+    @property
+    def warnings(self) -> int:
+        return self.count(Severity.WARNING)
+
+    def passed(self, strict: bool = False) -> bool:
+        return self.errors == 0 and not (strict and self.warnings)

@@ -1,0 +1,268 @@
+"""Load the YAML label policy, validate it against the JSON Schema, and turn it into plain settings."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from mb_ci import formats
+from mb_ci.catalog import CHECKS
+from mb_ci.errors import PolicyError
+from mb_ci.models import Severity
+from mb_ci.vocab import PRESETS
+
+POLICY_NAMES = (".mb-ci.yml", ".mb-ci.yaml")
+MAX_POLICY_BYTES = 1024 * 1024
+MAX_NODES = 100_000
+
+
+@dataclass(frozen=True)
+class LabelRule:
+    key: str
+    required: bool | None = None
+    forbidden: bool = False
+    deprecated: str | None = None
+    value: str | None = None
+    pattern: str | None = None
+    enum: tuple[str, ...] | None = None
+    format: str | None = None
+    severity: Severity | None = None
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class GitPolicy:
+    remote: str = "origin"
+    accept: str = "either"
+    allow_dirty: bool = False
+    clock_skew: int = 300
+    max_age: int | None = None
+    allow_v_prefix: bool = True
+
+
+@dataclass(frozen=True)
+class Policy:
+    path: str | None = None
+    preset: str = "oci"
+    strict: bool = False
+    allow: tuple[str, ...] = ()
+    annotations: str = "labels"
+    labels: Mapping[str, LabelRule] = field(default_factory=dict)
+    severities: Mapping[str, Severity] = field(default_factory=dict)
+    git: GitPolicy = field(default_factory=GitPolicy)
+    badges: Mapping[str, Any] = field(default_factory=dict)
+
+    def severity(self, check: str, label: str | None = None) -> Severity:
+        rule = self.labels.get(label) if label else None
+        if rule is not None and rule.severity is not None:
+            return rule.severity
+        if check in self.severities:
+            return self.severities[check]
+        info = CHECKS.get(check)
+        return info.severity if info else Severity.ERROR
+
+    def required_keys(self) -> tuple[str, ...]:
+        keys = [k for k in PRESETS[self.preset] if not self._rule_says(k, "required", False)]
+        keys += [k for k, r in self.labels.items() if r.required and k not in keys]
+        return tuple(k for k in keys if not (self.labels.get(k) and self.labels[k].forbidden))
+
+    def _rule_says(self, key: str, attr: str, value: object) -> bool:
+        rule = self.labels.get(key)
+        return rule is not None and getattr(rule, attr) == value
+
+
+def schema_text() -> str:
+    return resources.files("mb_ci").joinpath("schemas/policy.schema.json").read_text("utf-8")
+
+
+@lru_cache(maxsize=1)
+def schema() -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads(schema_text())
+    return loaded
+
+
+def find_policy(repo: str | os.PathLike[str] | None, explicit: str | None) -> Path | None:
+    """The policy to use: ``--policy``, else ``.mb-ci.yml`` at the checkout root, else none."""
+    if explicit:
+        return Path(explicit)
+    root = Path(repo or ".")
+    for name in POLICY_NAMES:
+        if (root / name).is_file():
+            return root / name
+    return None
+
+
+def load(path: Path | None) -> Policy:
+    if path is None:
+        return Policy()
+    data, lines = read_yaml(path)
+    validate(data, lines, str(path))
+    return build(data, lines, str(path))
+
+
+def read_yaml(path: Path) -> tuple[Any, dict[tuple[str, ...], int]]:
+    """Parse ``path`` safely: bounded size, bounded alias expansion, no duplicate keys."""
+    import yaml
+
+    name = str(path)
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read(MAX_POLICY_BYTES + 1)
+    except FileNotFoundError:
+        raise PolicyError(f"{name}: no such file", "give an existing file to --policy") from None
+    except OSError as e:
+        raise PolicyError(f"{name}: cannot read: {e.strerror}") from e
+    if len(raw) > MAX_POLICY_BYTES:
+        raise PolicyError(f"{name}: larger than {MAX_POLICY_BYTES // 1024} KiB", "a policy is small")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise PolicyError(f"{name}: not UTF-8 (byte {e.start})", "save the file as UTF-8") from e
+    loader_cls = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        node = yaml.compose(text, Loader=loader_cls)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f":{mark.line + 1}" if mark is not None else ""
+        problem = getattr(e, "problem", None) or str(e).splitlines()[0]
+        raise PolicyError(f"{name}{where}: invalid YAML: {problem}") from e
+    except RecursionError:
+        raise PolicyError(f"{name}: nested too deeply") from None
+    if node is None:
+        raise PolicyError(f"{name}: empty policy", "start it with `version: 1`")
+    lines: dict[tuple[str, ...], int] = {}
+    _walk(node, (), lines, [0], name)
+    try:
+        data = yaml.load(text, Loader=loader_cls)  # noqa: S506 - a SafeLoader
+    except (yaml.YAMLError, RecursionError) as e:
+        raise PolicyError(f"{name}: invalid YAML: {e}") from e
+    return data, lines
+
+
+def _walk(node: Any, path: tuple[str, ...], lines: dict[tuple[str, ...], int], count: list[int],
+          name: str) -> None:
+    import yaml
+
+    count[0] += 1
+    if count[0] > MAX_NODES:
+        raise PolicyError(f"{name}: too many nodes after alias expansion", "is this a YAML bomb?")
+    if len(path) > 50:
+        raise PolicyError(f"{name}:{node.start_mark.line + 1}: nested too deeply")
+    lines.setdefault(path, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
+        for key_node, value_node in node.value:
+            key = str(key_node.value)
+            if key in seen:
+                dotted = ".".join((*path, key))
+                raise PolicyError(f"{name}:{key_node.start_mark.line + 1}: {dotted}: duplicate key",
+                                  "keep one of them")
+            seen.add(key)
+            lines[(*path, key)] = key_node.start_mark.line + 1
+            _walk(value_node, (*path, key), lines, count, name)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _walk(item, (*path, str(i)), lines, count, name)
+
+
+def validate(data: Any, lines: Mapping[tuple[str, ...], int], name: str) -> None:
+    import jsonschema
+    from jsonschema.exceptions import best_match
+
+    validator = jsonschema.Draft202012Validator(schema())
+    error = best_match(validator.iter_errors(data))
+    if error is not None:
+        path = tuple(str(p) for p in error.absolute_path)
+        message = error.message
+        if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+            allowed = error.schema.get("properties", {})
+            extra = [k for k in error.instance if k not in allowed]
+            if extra:
+                path = (*path, str(extra[0]))
+                message = f"unknown key (allowed: {', '.join(sorted(allowed))})"
+        raise PolicyError(_where(name, lines, path) + message)
+    _semantic(data, lines, name)
+
+
+def _where(name: str, lines: Mapping[tuple[str, ...], int], path: tuple[str, ...]) -> str:
+    line = None
+    probe = path
+    while line is None and probe is not None:
+        line = lines.get(probe)
+        probe = probe[:-1] if probe else None  # type: ignore[assignment]
+    dotted = ".".join(path) or "(top level)"
+    return f"{name}:{line}: {dotted}: " if line else f"{name}: {dotted}: "
+
+
+def _semantic(data: Mapping[str, Any], lines: Mapping[tuple[str, ...], int], name: str) -> None:
+    """What JSON Schema cannot say: known check ids and regular expressions that compile."""
+    import difflib
+
+    import regex
+
+    for check in (data.get("checks") or {}):
+        if check not in CHECKS:
+            near = difflib.get_close_matches(check, list(CHECKS), n=1)
+            hint = f"did you mean '{near[0]}'?" if near else "see `mb-ci checks` for the list"
+            raise PolicyError(_where(name, lines, ("checks", check)) + f"unknown check id ({hint})")
+    for key, rule in (data.get("labels") or {}).items():
+        pattern = rule.get("pattern")
+        if pattern is not None:
+            try:
+                regex.compile(pattern)
+            except regex.error as e:
+                raise PolicyError(
+                    _where(name, lines, ("labels", key, "pattern")) + f"invalid regular expression: {e}"
+                ) from e
+        if rule.get("required") and rule.get("forbidden"):
+            raise PolicyError(
+                _where(name, lines, ("labels", key)) + "a label cannot be both required and forbidden"
+            )
+
+
+def build(data: Mapping[str, Any], lines: Mapping[tuple[str, ...], int], name: str) -> Policy:
+    labels = {}
+    for key, r in (data.get("labels") or {}).items():
+        deprecated = r.get("deprecated")
+        labels[key] = LabelRule(
+            key=key,
+            required=r.get("required"),
+            forbidden=bool(r.get("forbidden", False)),
+            deprecated=(deprecated if isinstance(deprecated, str) else ("" if deprecated else None)),
+            value=r.get("value"),
+            pattern=r.get("pattern"),
+            enum=tuple(r["enum"]) if "enum" in r else None,
+            format=r.get("format"),
+            severity=Severity(r["severity"]) if "severity" in r else None,
+            line=lines.get(("labels", key)),
+        )
+    git = data.get("git") or {}
+    revision = git.get("revision") or {}
+    created = git.get("created") or {}
+    version = git.get("version") or {}
+    skew = formats.parse_duration(created.get("clock-skew", 300))
+    max_age = created.get("max-age")
+    return Policy(
+        path=name,
+        preset=data.get("preset", "oci"),
+        strict=bool(data.get("strict", False)),
+        allow=tuple(data.get("allow") or ()),
+        annotations=data.get("annotations", "labels"),
+        labels=labels,
+        severities={k: Severity(v) for k, v in (data.get("checks") or {}).items()},
+        git=GitPolicy(
+            remote=git.get("remote", "origin"),
+            accept=revision.get("accept", "either"),
+            allow_dirty=bool(revision.get("allow-dirty", False)),
+            clock_skew=skew if skew is not None else 300,
+            max_age=formats.parse_duration(max_age) if max_age is not None else None,
+            allow_v_prefix=bool(version.get("allow-v-prefix", True)),
+        ),
+        badges=data.get("badges") or {},
+    )

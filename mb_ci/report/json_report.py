@@ -1,0 +1,99 @@
+"""The JSON report: a stable, versioned envelope (``schema: mb-ci/report``, ``version: 1``)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from mb_ci import __version__
+from mb_ci.models import Finding, GitFacts, ImageFacts, Report
+from mb_ci.report import RenderOptions
+from mb_ci.safety import redact
+
+ENVELOPE_VERSION = 1
+
+
+def _clean(mapping: Mapping[str, str]) -> dict[str, str]:
+    return {k: redact(v) for k, v in sorted(mapping.items())}
+
+
+def image_dict(image: ImageFacts) -> dict[str, Any]:
+    return {
+        "reference": redact(image.reference),
+        "transport": image.transport,
+        "id": image.image_id,
+        "digest": image.digest,
+        "index_annotations": _clean(image.index_annotations),
+        "skipped": list(image.skipped),
+        "platforms": [
+            {
+                "platform": p.platform,
+                "digest": p.digest,
+                "config_digest": p.config_digest,
+                "labels": _clean(p.labels),
+                "annotations": _clean(p.annotations),
+                "layers": p.layer_count,
+                "compressed_size": p.compressed_size,
+            }
+            for p in image.platforms
+        ],
+    }
+
+
+def git_dict(git: GitFacts) -> dict[str, Any]:
+    return {
+        "root": git.root,
+        "head": git.head,
+        "commit_time": git.commit_time.isoformat(),
+        "remote": git.remote_name,
+        "remote_url": git.remote_url,
+        "remote_normalized": git.remote_normalized,
+        "tags": list(git.tags),
+        "dirty": git.dirty,
+        "shallow": git.shallow,
+        "detached": git.detached,
+        "branch": git.branch,
+    }
+
+
+def finding_dict(finding: Finding) -> dict[str, Any]:
+    data = finding.as_dict()
+    for key in ("message", "expected", "actual"):
+        if data[key] is not None:
+            data[key] = redact(data[key])
+    return data
+
+
+def envelope(report: Report, options: RenderOptions) -> dict[str, Any]:
+    ci = report.ci
+    return {
+        "schema": "mb-ci/report",
+        "version": ENVELOPE_VERSION,
+        "tool": {"name": "mb-ci", "version": __version__},
+        "command": report.command,
+        "subject": redact(report.subject),
+        "result": "pass" if report.passed(options.strict) else "fail",
+        "summary": {
+            "errors": report.errors,
+            "warnings": report.warnings,
+            "info": len(report.findings) - report.errors - report.warnings,
+        },
+        "matched_commit": report.matched_commit,
+        "image": image_dict(report.image) if report.image else None,
+        "git": git_dict(report.git) if report.git else None,
+        "ci": None if ci is None or not ci.provider else {
+            "provider": ci.provider,
+            "sha": ci.sha,
+            "pr_head_sha": ci.pr_head_sha,
+            "pr_merge_sha": ci.pr_merge_sha,
+            "event": ci.event,
+        },
+        "checked": list(report.checked),
+        "findings": [finding_dict(f) for f in report.findings],
+        **({"extra": dict(report.extra)} if report.extra else {}),
+    }
+
+
+def render(report: Report, options: RenderOptions) -> str:
+    return json.dumps(envelope(report, options), indent=2, ensure_ascii=False) + "\n"

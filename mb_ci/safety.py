@@ -1,0 +1,94 @@
+"""Treat label values as hostile: find and redact credentials, and neutralise control characters."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+REDACTED = "***"
+
+# userinfo in any URL-ish string: scheme://user:secret@host or scheme://token@host
+_URL_USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<userinfo>[^/@\s?#]+)@")
+# well-known token shapes that leak through labels and remotes
+_TOKENS = re.compile(
+    r"\b(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}|glpat-[A-Za-z0-9_-]{20,}"
+    r"|xox[baprs]-[A-Za-z0-9-]{10,}|AKIA[0-9A-Z]{16}|npm_[A-Za-z0-9]{30,})"
+)
+_QUERY_SECRET = re.compile(
+    r"(?i)([?&](?:access_token|token|private_token|password|passwd|secret|sig|signature|api_key|apikey)=)"
+    r"[^&#\s]+"
+)
+# C0 controls except nothing, DEL, C1 controls, and the Unicode bidi/format characters that can
+# make a terminal line or a review display something other than what it contains.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+
+
+def has_credentials(value: str) -> bool:
+    """True when ``value`` carries a secret: URL userinfo with a password or token, or a token."""
+    for m in _URL_USERINFO.finditer(value):
+        userinfo = m.group("userinfo")
+        # git@ and ssh://git@ carry a user name, not a secret
+        if ":" in userinfo or _looks_like_token(userinfo):
+            return True
+    return bool(_TOKENS.search(value) or _QUERY_SECRET.search(value))
+
+
+def _looks_like_token(userinfo: str) -> bool:
+    return bool(_TOKENS.fullmatch(userinfo)) or (
+        len(userinfo) >= 20 and not userinfo.isalpha() and "." not in userinfo
+    )
+
+
+def redact(value: str) -> str:
+    """``value`` with every secret replaced by ``***``; the user name before ``:`` is kept."""
+
+    def _userinfo(m: re.Match[str]) -> str:
+        userinfo = m.group("userinfo")
+        if ":" in userinfo:
+            user = userinfo.split(":", 1)[0]
+            user = REDACTED if _looks_like_token(user) else user
+            return f"{m.group('scheme')}{user}:{REDACTED}@"
+        if _looks_like_token(userinfo):
+            return f"{m.group('scheme')}{REDACTED}@"
+        return m.group(0)
+
+    value = _URL_USERINFO.sub(_userinfo, value)
+    value = _QUERY_SECRET.sub(lambda m: m.group(1) + REDACTED, value)
+    return _TOKENS.sub(REDACTED, value)
+
+
+def strip_credentials(url: str) -> str:
+    """A URL with its userinfo removed entirely (for display of a git remote)."""
+    if "://" not in url:
+        return redact(url)
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return redact(url)
+    netloc = parts.hostname or ""
+    if parts.port:
+        netloc += f":{parts.port}"
+    return redact(parts._replace(netloc=netloc).geturl())
+
+
+def printable(value: str, limit: int | None = 300) -> str:
+    """Make a hostile string safe for one terminal line: escape controls, bound the length."""
+    out = _CONTROL.sub(lambda m: _escape_char(m.group(0)), value)
+    if limit is not None and len(out) > limit:
+        out = out[: limit - 1] + "…"
+    return out
+
+
+def _escape_char(ch: str) -> str:
+    code = ord(ch)
+    if ch == "\n":
+        return "\\n"
+    if ch == "\r":
+        return "\\r"
+    if ch == "\t":
+        return "\\t"
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def safe(value: str | None, limit: int | None = 300) -> str:
+    """Redact, then make printable: the one function every echo of a label value goes through."""
+    return "" if value is None else printable(redact(value), limit)

@@ -1,0 +1,55 @@
+"""Where images come from: parse a reference's transport and hand it to the matching source."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from mb_ci.errors import UsageError
+from mb_ci.models import ImageFacts
+
+TRANSPORTS = ("docker-daemon", "docker", "docker-archive", "oci", "oci-archive")
+
+
+@dataclass(frozen=True)
+class SourceOptions:
+    """How to reach images: platforms to read, credentials, TLS and time limits."""
+
+    platforms: tuple[str, ...] = ()
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    insecure_registries: tuple[str, ...] = ()
+    ca_file: str | None = None
+    timeout: float = 30.0
+
+
+def split_reference(ref: str) -> tuple[str, str]:
+    """``(transport, rest)`` in skopeo's syntax; a bare name means the local engine."""
+    if not ref or ref.strip() != ref or any(c in ref for c in "\n\r\t\0 "):
+        raise UsageError(f"'{ref!r}' is not an image reference" if ref else "no image given",
+                         "give a name[:tag], name@digest, image id, or TRANSPORT:REF")
+    if ref.startswith("docker://"):
+        return "docker", ref[len("docker://"):]
+    for transport in ("docker-daemon", "docker-archive", "oci-archive", "oci"):
+        if ref.startswith(transport + ":"):
+            rest = ref[len(transport) + 1:]
+            if not rest:
+                raise UsageError(f"{ref}: nothing after '{transport}:'")
+            return transport, rest
+    return "docker-daemon", ref
+
+
+def inspect(ref: str, options: SourceOptions | None = None) -> ImageFacts:
+    """Read ``ref``'s labels and annotations from the transport it names."""
+    options = options or SourceOptions()
+    transport, rest = split_reference(ref)
+    if transport == "docker-daemon":
+        from mb_ci.sources import daemon
+
+        return daemon.inspect(rest, options)
+    if transport == "docker":
+        from mb_ci.sources import registry
+
+        return registry.inspect(rest, options)
+    from mb_ci.sources import archive
+
+    return archive.inspect(transport, rest, options)

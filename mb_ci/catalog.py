@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from mb_ci.models import Severity
 
-E, W, I = Severity.ERROR, Severity.WARNING, Severity.INFO
+E, W = Severity.ERROR, Severity.WARNING
 
 
 @dataclass(frozen=True)
@@ -18,59 +18,147 @@ class CheckInfo:
 
 
 _DEFS: tuple[tuple[str, Severity, str, str], ...] = (
-    ("label-required", E, "A required label is missing.",
-     "The policy or its preset requires this label. Add it at build time, e.g. with "
-     "`mb-ci labels --format build-args`."),
-    ("label-forbidden", E, "A forbidden label is present.",
-     "The policy forbids this label. Remove it from the Dockerfile or the build command."),
-    ("label-deprecated", W, "A deprecated label is present.",
-     "The policy marks this label as deprecated; use its replacement."),
-    ("label-value", E, "A label does not have the value the policy requires.",
-     "Set the label to the exact value named in the policy."),
-    ("label-pattern", E, "A label does not match the policy's pattern.",
-     "The whole value must match the regular expression in the policy."),
-    ("label-enum", E, "A label's value is not one of the allowed values.",
-     "Use one of the values listed in the policy."),
-    ("label-format", E, "A label's value is not in the required format.",
-     "Formats: url, rfc3339, semver, git-sha, spdx-expression, email, digest, image-ref."),
-    ("label-unknown", W, "A label is in no known vocabulary (strict mode).",
-     "Strict mode accepts only OCI and label-schema keys, keys named in `labels`, and keys "
-     "matched by `allow`. A near-miss of a known key is named in the message."),
-    ("label-credentials", E, "A label holds a credential.",
-     "A label value carries a password or token, e.g. in a URL's user part. Anyone who can pull "
-     "the image can read it: rotate the secret and build without it."),
-    ("vocab-agree", E, "The OCI and label-schema labels disagree.",
-     "An image that carries both vocabularies must say the same thing in both, e.g. "
-     "`org.opencontainers.image.revision` and `org.label-schema.vcs-ref`."),
-    ("revision-matches-head", E, "The revision label is not the commit CI built.",
-     "The label must name HEAD (full SHA or an abbreviation of at least 7 characters), or on a "
-     "pull request the PR head or merge commit as `git.revision.accept` says."),
-    ("revision-not-sha", E, "The revision label is not a commit SHA.",
-     "A branch or tag name is not a revision: label the image with the commit SHA."),
-    ("revision-dirty", W, "The image was built from a dirty work tree.",
-     "The revision has a `-dirty` suffix or the work tree has uncommitted changes. Set "
-     "`git.revision.allow-dirty: true` to accept it."),
-    ("source-matches-remote", E, "The source label does not name the git remote.",
-     "After normalisation (scheme, user, `.git`, host case) the label must equal the remote URL."),
-    ("source-credentials", E, "The source label holds a credential.",
-     "The source URL carries a password or token. Label the image with the plain https URL."),
-    ("created-format", E, "The created label is not RFC 3339.",
-     "Use a timestamp like `2024-05-01T12:00:00Z`, e.g. `date -u +%Y-%m-%dT%H:%M:%SZ`."),
-    ("created-not-future", E, "The created label is in the future.",
-     "The build date is later than now plus the allowed clock skew (`git.created.clock-skew`)."),
-    ("created-after-commit", E, "The created label is older than the commit.",
-     "An image cannot be built before the commit it was built from existed (allowing for "
-     "`git.created.clock-skew`). A stale or copied label is the usual cause."),
-    ("created-max-age", W, "The image is older than the policy allows.",
-     "`git.created.max-age` limits how old `created` may be."),
-    ("version-matches-tag", E, "The version label does not match the git tag at HEAD.",
-     "When HEAD is tagged, the version label must equal the tag (a leading `v` is allowed by "
-     "`git.version.allow-v-prefix`)."),
-    ("platforms-agree", E, "Platforms of one image disagree.",
-     "Every platform of a multi-platform image must carry the same revision and source."),
-    ("annotations-agree", E, "Annotations and labels disagree.",
-     "Where a key is present both as a manifest annotation and as a config label, the values "
-     "must be the same."),
+    (
+        "label-required",
+        E,
+        "A required label is missing.",
+        "The policy or its preset requires this label. Add it at build time, e.g. with "
+        "`mb-ci labels --format build-args`.",
+    ),
+    (
+        "label-forbidden",
+        E,
+        "A forbidden label is present.",
+        "The policy forbids this label. Remove it from the Dockerfile or the build command.",
+    ),
+    (
+        "label-deprecated",
+        W,
+        "A deprecated label is present.",
+        "The policy marks this label as deprecated; use its replacement.",
+    ),
+    (
+        "label-value",
+        E,
+        "A label does not have the value the policy requires.",
+        "Set the label to the exact value named in the policy.",
+    ),
+    (
+        "label-pattern",
+        E,
+        "A label does not match the policy's pattern.",
+        "The whole value must match the regular expression in the policy.",
+    ),
+    (
+        "label-enum",
+        E,
+        "A label's value is not one of the allowed values.",
+        "Use one of the values listed in the policy.",
+    ),
+    (
+        "label-format",
+        E,
+        "A label's value is not in the required format.",
+        "Formats: url, rfc3339, semver, git-sha, spdx-expression, email, digest, image-ref.",
+    ),
+    (
+        "label-unknown",
+        W,
+        "A label is in no known vocabulary (strict mode).",
+        "Strict mode accepts only OCI and label-schema keys, keys named in `labels`, and keys "
+        "matched by `allow`. A near-miss of a known key is named in the message.",
+    ),
+    (
+        "label-credentials",
+        E,
+        "A label holds a credential.",
+        "A label value carries a password or token, e.g. in a URL's user part. Anyone who can pull "
+        "the image can read it: rotate the secret and build without it.",
+    ),
+    (
+        "vocab-agree",
+        E,
+        "The OCI and label-schema labels disagree.",
+        "An image that carries both vocabularies must say the same thing in both, e.g. "
+        "`org.opencontainers.image.revision` and `org.label-schema.vcs-ref`.",
+    ),
+    (
+        "revision-matches-head",
+        E,
+        "The revision label is not the commit CI built.",
+        "The label must name HEAD (full SHA or an abbreviation of at least 7 characters), or on a "
+        "pull request the PR head or merge commit as `git.revision.accept` says.",
+    ),
+    (
+        "revision-not-sha",
+        E,
+        "The revision label is not a commit SHA.",
+        "A branch or tag name is not a revision: label the image with the commit SHA.",
+    ),
+    (
+        "revision-dirty",
+        W,
+        "The image was built from a dirty work tree.",
+        "The revision has a `-dirty` suffix or the work tree has uncommitted changes. Set "
+        "`git.revision.allow-dirty: true` to accept it.",
+    ),
+    (
+        "source-matches-remote",
+        E,
+        "The source label does not name the git remote.",
+        "After normalisation (scheme, user, `.git`, host case) the label must equal the remote.",
+    ),
+    (
+        "source-credentials",
+        E,
+        "The source label holds a credential.",
+        "The source URL carries a password or token. Label the image with the plain https URL.",
+    ),
+    (
+        "created-format",
+        E,
+        "The created label is not RFC 3339.",
+        "Use a timestamp like `2024-05-01T12:00:00Z`, e.g. `date -u +%Y-%m-%dT%H:%M:%SZ`.",
+    ),
+    (
+        "created-not-future",
+        E,
+        "The created label is in the future.",
+        "The build date is later than now plus the allowed clock skew (`git.created.clock-skew`).",
+    ),
+    (
+        "created-after-commit",
+        E,
+        "The created label is older than the commit.",
+        "An image cannot be built before the commit it was built from existed (allowing for "
+        "`git.created.clock-skew`). A stale or copied label is the usual cause.",
+    ),
+    (
+        "created-max-age",
+        W,
+        "The image is older than the policy allows.",
+        "`git.created.max-age` limits how old `created` may be.",
+    ),
+    (
+        "version-matches-tag",
+        E,
+        "The version label does not match the git tag at HEAD.",
+        "When HEAD is tagged, the version label must equal the tag (a leading `v` is allowed by "
+        "`git.version.allow-v-prefix`).",
+    ),
+    (
+        "platforms-agree",
+        E,
+        "Platforms of one image disagree.",
+        "Every platform of a multi-platform image must carry the same revision and source.",
+    ),
+    (
+        "annotations-agree",
+        E,
+        "Annotations and labels disagree.",
+        "Where a key is present both as a manifest annotation and as a config label, the values "
+        "must be the same.",
+    ),
 )
 
 CHECKS: dict[str, CheckInfo] = {d[0]: CheckInfo(*d) for d in _DEFS}

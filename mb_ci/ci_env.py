@@ -28,29 +28,64 @@ def read(env: Mapping[str, str]) -> CiFacts:
         sha = _sha(env.get("CI_COMMIT_SHA"))
         # In a merged-results pipeline CI_COMMIT_SHA is the merge commit; the source branch SHA is
         # only set there (https://docs.gitlab.com/ee/ci/variables/predefined_variables.html).
-        return CiFacts("gitlab", sha, head, sha if head and sha != head else None,
-                       env.get("CI_PIPELINE_SOURCE"), env.get("CI_COMMIT_TAG") or env.get("CI_COMMIT_REF_NAME"))
+        return CiFacts(
+            "gitlab",
+            sha,
+            head,
+            sha if head and sha != head else None,
+            env.get("CI_PIPELINE_SOURCE"),
+            env.get("CI_COMMIT_TAG") or env.get("CI_COMMIT_REF_NAME"),
+        )
     if env.get("TF_BUILD"):
         sha = _sha(env.get("BUILD_SOURCEVERSION"))
         head = _sha(env.get("SYSTEM_PULLREQUEST_SOURCECOMMITID"))
-        return CiFacts("azure", sha, head, sha if head else None, env.get("BUILD_REASON"),
-                       env.get("BUILD_SOURCEBRANCHNAME"))
+        return CiFacts(
+            "azure",
+            sha,
+            head,
+            sha if head else None,
+            env.get("BUILD_REASON"),
+            env.get("BUILD_SOURCEBRANCHNAME"),
+        )
     if env.get("BITBUCKET_BUILD_NUMBER") or env.get("BITBUCKET_COMMIT"):
         sha = _sha(env.get("BITBUCKET_COMMIT"))
         pr = bool(env.get("BITBUCKET_PR_ID"))
-        return CiFacts("bitbucket", sha, sha if pr else None, None,
-                       "pull_request" if pr else None, env.get("BITBUCKET_TAG") or env.get("BITBUCKET_BRANCH"))
+        return CiFacts(
+            "bitbucket",
+            sha,
+            sha if pr else None,
+            None,
+            "pull_request" if pr else None,
+            env.get("BITBUCKET_TAG") or env.get("BITBUCKET_BRANCH"),
+        )
     if env.get("CIRCLECI"):
-        return CiFacts("circleci", _sha(env.get("CIRCLE_SHA1")), None, None, None,
-                       env.get("CIRCLE_TAG") or env.get("CIRCLE_BRANCH"))
+        return CiFacts(
+            "circleci",
+            _sha(env.get("CIRCLE_SHA1")),
+            None,
+            None,
+            None,
+            env.get("CIRCLE_TAG") or env.get("CIRCLE_BRANCH"),
+        )
     if env.get("BUILDKITE"):
         # BUILDKITE_COMMIT may be the literal "HEAD" on the first step; _sha() drops it
-        return CiFacts("buildkite", _sha(env.get("BUILDKITE_COMMIT")), None, None, None,
-                       env.get("BUILDKITE_TAG") or env.get("BUILDKITE_BRANCH"))
+        return CiFacts(
+            "buildkite",
+            _sha(env.get("BUILDKITE_COMMIT")),
+            None,
+            None,
+            None,
+            env.get("BUILDKITE_TAG") or env.get("BUILDKITE_BRANCH"),
+        )
     if env.get("JENKINS_URL") or env.get("JENKINS_HOME"):
-        return CiFacts("jenkins", _sha(env.get("GIT_COMMIT")), None, None,
-                       "pull_request" if env.get("CHANGE_ID") else None,
-                       env.get("TAG_NAME") or env.get("BRANCH_NAME"))
+        return CiFacts(
+            "jenkins",
+            _sha(env.get("GIT_COMMIT")),
+            None,
+            None,
+            "pull_request" if env.get("CHANGE_ID") else None,
+            env.get("TAG_NAME") or env.get("BRANCH_NAME"),
+        )
     return CiFacts()
 
 

@@ -36,7 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="mb-ci",
         description="Check that a container image's labels tell the truth about the git "
-                    "checkout it was built from.",
+        "checkout it was built from.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -44,8 +44,13 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name in COMMANDS:
         module = _module(name)
-        cmd = sub.add_parser(name, help=module.HELP, description=module.HELP, epilog=EPILOG,
-                             formatter_class=argparse.RawDescriptionHelpFormatter)
+        cmd = sub.add_parser(
+            name,
+            help=module.HELP,
+            description=module.HELP,
+            epilog=EPILOG,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
         module.add_arguments(cmd)
         cmd.set_defaults(_run=module.run)
     return parser
@@ -97,6 +102,7 @@ def _crash(error: Exception) -> int:
         where = f"; details in {path} (please attach it to an issue)"
     except OSError:
         where = ""
-    sys.stderr.write(f"mb-ci: internal error: {type(error).__name__}: "
-                     f"{redact(str(error))[:300]}{where}\n")
+    sys.stderr.write(
+        f"mb-ci: internal error: {type(error).__name__}: {redact(str(error))[:300]}{where}\n"
+    )
     return EXIT_INTERNAL

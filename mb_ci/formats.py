@@ -19,13 +19,16 @@ _SEMVER = re.compile(
 )
 # SHA-1 (40) or SHA-256 (64) object names, abbreviated to at least 7 hex digits.
 _GIT_SHA = re.compile(r"^[0-9a-fA-F]{7,40}$|^[0-9a-fA-F]{64}$")
-_EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
+_EMAIL = re.compile(
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
+)
 # https://github.com/opencontainers/image-spec/blob/main/descriptor.md#digests
 _DIGEST = re.compile(r"^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$")
 _DIGEST_LEN = {"sha256": 64, "sha512": 128}
 # https://github.com/distribution/reference/blob/main/regexp.go
 _COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
-_DOMAIN = r"(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*|\[[0-9a-fA-F:]+\])(?::[0-9]+)?"
+_LABEL = r"[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?"
+_DOMAIN = rf"(?:{_LABEL}(?:\.{_LABEL})*|\[[0-9a-fA-F:]+\])(?::[0-9]+)?"
 _IMAGE_REF = re.compile(
     rf"^(?:{_DOMAIN}/)?{_COMPONENT}(?:/{_COMPONENT})*(?::[\w][\w.-]{{0,127}})?(?:@[a-z0-9]+(?:[+._-][a-z0-9]+)*:[0-9a-fA-F]{{32,}})?$"
 )
@@ -78,7 +81,9 @@ def is_digest(value: str) -> bool:
         return False
     algo, _, hex_part = value.partition(":")
     want = _DIGEST_LEN.get(algo)
-    return want is None or (len(hex_part) == want and all(c in "0123456789abcdef" for c in hex_part))
+    return want is None or (
+        len(hex_part) == want and all(c in "0123456789abcdef" for c in hex_part)
+    )
 
 
 def is_image_ref(value: str) -> bool:

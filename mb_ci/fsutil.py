@@ -1,4 +1,4 @@
-"""Write files the careful way: atomically, only when changed, owned like the directory they land in."""
+"""Write files carefully: atomically, only when changed, owned like their directory."""
 
 from __future__ import annotations
 
@@ -10,8 +10,13 @@ from pathlib import Path
 from mb_ci.errors import UsageError
 
 
-def write_atomic(path: str | os.PathLike[str], data: bytes, *, only_if_changed: bool = True,
-                 keep_mode: bool = True) -> bool:
+def write_atomic(
+    path: str | os.PathLike[str],
+    data: bytes,
+    *,
+    only_if_changed: bool = True,
+    keep_mode: bool = True,
+) -> bool:
     """Replace ``path`` with ``data`` through a temporary file and a rename.
 
     Returns whether the file changed. Its mode is kept, and when running as root in a directory
@@ -30,8 +35,10 @@ def write_atomic(path: str | os.PathLike[str], data: bytes, *, only_if_changed: 
         st = target.stat() if old is not None else None
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
     except OSError as e:
-        raise UsageError(f"{target}: cannot write: {e.strerror}",
-                         "check that the directory exists and is writable") from e
+        raise UsageError(
+            f"{target}: cannot write: {e.strerror}",
+            "check that the directory exists and is writable",
+        ) from e
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)

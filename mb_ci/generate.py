@@ -15,12 +15,17 @@ from mb_ci.vocab import CONCEPTS, LS
 
 _SEMVER_TAG = re.compile(r"^[vV](\d+\.\d+\.\d+.*)$")
 # the label-schema convention's build arguments, by concept
-BUILD_ARGS = {"created": "BUILD_DATE", "revision": "VCS_REF", "source": "VCS_URL",
-              "version": "VERSION"}
+BUILD_ARGS = {
+    "created": "BUILD_DATE",
+    "revision": "VCS_REF",
+    "source": "VCS_URL",
+    "version": "VERSION",
+}
 
 
-def created_time(spec: str | None, git: GitFacts, env: Mapping[str, str],
-                 now: dt.datetime | None = None) -> dt.datetime:
+def created_time(
+    spec: str | None, git: GitFacts, env: Mapping[str, str], now: dt.datetime | None = None
+) -> dt.datetime:
     """``SOURCE_DATE_EPOCH`` when set (reproducible builds), else the commit time; or ``now``."""
     if spec == "now":
         return (now or dt.datetime.now(dt.timezone.utc)).replace(microsecond=0)
@@ -32,8 +37,10 @@ def created_time(spec: str | None, git: GitFacts, env: Mapping[str, str],
     epoch = env.get("SOURCE_DATE_EPOCH")
     if epoch and spec is None:
         if not epoch.strip().isdigit():
-            raise UsageError(f"SOURCE_DATE_EPOCH={epoch!r} is not a number of seconds",
-                             "see https://reproducible-builds.org/specs/source-date-epoch/")
+            raise UsageError(
+                f"SOURCE_DATE_EPOCH={epoch!r} is not a number of seconds",
+                "see https://reproducible-builds.org/specs/source-date-epoch/",
+            )
         return dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc)
     return git.commit_time
 

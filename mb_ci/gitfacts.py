@@ -21,7 +21,9 @@ def find_root(start: str | os.PathLike[str]) -> Path:
     for candidate in (path, *path.parents):
         if (candidate / ".git").exists():
             return candidate
-    raise CheckoutError(f"{start}: not a git checkout", "run inside the checkout or pass --repo DIR")
+    raise CheckoutError(
+        f"{start}: not a git checkout", "run inside the checkout or pass --repo DIR"
+    )
 
 
 def open_repo(start: str | os.PathLike[str]) -> Any:

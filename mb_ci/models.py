@@ -1,4 +1,4 @@
-"""Plain frozen facts and findings that flow from the sources, through the checks, to the reporters."""
+"""Plain frozen facts and findings: from the sources, through the checks, to the reporters."""
 
 from __future__ import annotations
 

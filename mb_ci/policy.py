@@ -1,4 +1,4 @@
-"""Load the YAML label policy, validate it against the JSON Schema, and turn it into plain settings."""
+"""Load the YAML label policy, validate it against the JSON Schema, make plain settings."""
 
 from __future__ import annotations
 
@@ -119,7 +119,9 @@ def read_yaml(path: Path) -> tuple[Any, dict[tuple[str, ...], int]]:
     except OSError as e:
         raise PolicyError(f"{name}: cannot read: {e.strerror}") from e
     if len(raw) > MAX_POLICY_BYTES:
-        raise PolicyError(f"{name}: larger than {MAX_POLICY_BYTES // 1024} KiB", "a policy is small")
+        raise PolicyError(
+            f"{name}: larger than {MAX_POLICY_BYTES // 1024} KiB", "a policy is small"
+        )
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:
@@ -145,8 +147,9 @@ def read_yaml(path: Path) -> tuple[Any, dict[tuple[str, ...], int]]:
     return data, lines
 
 
-def _walk(node: Any, path: tuple[str, ...], lines: dict[tuple[str, ...], int], count: list[int],
-          name: str) -> None:
+def _walk(
+    node: Any, path: tuple[str, ...], lines: dict[tuple[str, ...], int], count: list[int], name: str
+) -> None:
     import yaml
 
     count[0] += 1
@@ -160,15 +163,17 @@ def _walk(node: Any, path: tuple[str, ...], lines: dict[tuple[str, ...], int], c
         for key_node, value_node in node.value:
             key = str(key_node.value)
             if key in seen:
-                dotted = ".".join((*path, key))
-                raise PolicyError(f"{name}:{key_node.start_mark.line + 1}: {dotted}: duplicate key",
-                                  "keep one of them")
+                dotted = ".".join(path + (key,))
+                raise PolicyError(
+                    f"{name}:{key_node.start_mark.line + 1}: {dotted}: duplicate key",
+                    "keep one of them",
+                )
             seen.add(key)
-            lines[(*path, key)] = key_node.start_mark.line + 1
-            _walk(value_node, (*path, key), lines, count, name)
+            lines[path + (key,)] = key_node.start_mark.line + 1
+            _walk(value_node, path + (key,), lines, count, name)
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
-            _walk(item, (*path, str(i)), lines, count, name)
+            _walk(item, path + (str(i),), lines, count, name)
 
 
 def validate(data: Any, lines: Mapping[tuple[str, ...], int], name: str) -> None:
@@ -184,7 +189,7 @@ def validate(data: Any, lines: Mapping[tuple[str, ...], int], name: str) -> None
             allowed = error.schema.get("properties", {})
             extra = [k for k in error.instance if k not in allowed]
             if extra:
-                path = (*path, str(extra[0]))
+                path = path + (str(extra[0]),)
                 message = f"unknown key (allowed: {', '.join(sorted(allowed))})"
         raise PolicyError(_where(name, lines, path) + message)
     _semantic(data, lines, name)
@@ -206,7 +211,7 @@ def _semantic(data: Mapping[str, Any], lines: Mapping[tuple[str, ...], int], nam
 
     import regex
 
-    for check in (data.get("checks") or {}):
+    for check in data.get("checks") or {}:
         if check not in CHECKS:
             near = difflib.get_close_matches(check, list(CHECKS), n=1)
             hint = f"did you mean '{near[0]}'?" if near else "see `mb-ci checks` for the list"
@@ -218,11 +223,13 @@ def _semantic(data: Mapping[str, Any], lines: Mapping[tuple[str, ...], int], nam
                 regex.compile(pattern)
             except regex.error as e:
                 raise PolicyError(
-                    _where(name, lines, ("labels", key, "pattern")) + f"invalid regular expression: {e}"
+                    _where(name, lines, ("labels", key, "pattern"))
+                    + f"invalid regular expression: {e}"
                 ) from e
         if rule.get("required") and rule.get("forbidden"):
             raise PolicyError(
-                _where(name, lines, ("labels", key)) + "a label cannot be both required and forbidden"
+                _where(name, lines, ("labels", key))
+                + "a label cannot be both required and forbidden"
             )
 
 
@@ -234,7 +241,9 @@ def build(data: Mapping[str, Any], lines: Mapping[tuple[str, ...], int], name: s
             key=key,
             required=r.get("required"),
             forbidden=bool(r.get("forbidden", False)),
-            deprecated=(deprecated if isinstance(deprecated, str) else ("" if deprecated else None)),
+            deprecated=(
+                deprecated if isinstance(deprecated, str) else ("" if deprecated else None)
+            ),
             value=r.get("value"),
             pattern=r.get("pattern"),
             enum=tuple(r["enum"]) if "enum" in r else None,

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 from mb_ci.safety import strip_credentials
 
-# scp-like syntax: [user@]host:path, where host has no slash before the colon (git-clone(1), "GIT URLS")
+# scp-like syntax: [user@]host:path, no slash before the colon (git-clone(1), "GIT URLS")
 _SCP = re.compile(r"^(?:(?P<user>[^@/]+)@)?(?P<host>[^:/\[\]]+|\[[^\]]+\]):(?P<path>(?!//).*)$")
 _CASE_INSENSITIVE_HOSTS = {"github.com", "gitlab.com", "bitbucket.org", "codeberg.org"}
 

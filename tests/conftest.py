@@ -15,28 +15,59 @@ from typing import Any
 
 import pytest
 
-CI_PREFIXES = ("GITHUB_", "GITLAB", "CI_", "JENKINS", "GIT_COMMIT", "TF_BUILD", "BUILD_",
-               "SYSTEM_", "BITBUCKET_", "CIRCLE", "BUILDKITE", "CHANGE_", "RUNNER_", "INPUT_",
-               "MB_CI_", "SOURCE_DATE_EPOCH", "NO_COLOR", "DOCKER_CONFIG", "REGISTRY_AUTH_FILE")
+CI_PREFIXES = (
+    "GITHUB_",
+    "GITLAB",
+    "CI_",
+    "JENKINS",
+    "GIT_COMMIT",
+    "TF_BUILD",
+    "BUILD_",
+    "SYSTEM_",
+    "BITBUCKET_",
+    "CIRCLE",
+    "BUILDKITE",
+    "CHANGE_",
+    "RUNNER_",
+    "INPUT_",
+    "MB_CI_",
+    "SOURCE_DATE_EPOCH",
+    "NO_COLOR",
+    "DOCKER_CONFIG",
+    "REGISTRY_AUTH_FILE",
+)
 ORIGIN = "git@github.com:acme/widget.git"
 SOURCE = "https://github.com/acme/widget"
 
 
 def clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     """The environment without any CI system's variables, so tests behave the same everywhere."""
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(CI_PREFIXES) and k not in ("CI",)}
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(CI_PREFIXES) and k not in ("CI",)
+    }
     env["GIT_CONFIG_NOSYSTEM"] = "1"
     env.update(extra or {})
     return env
 
 
 def git(path: Path, *args: str, env: Mapping[str, str] | None = None) -> str:
-    full = clean_env({"GIT_AUTHOR_NAME": "Test", "GIT_AUTHOR_EMAIL": "t@example.com",
-                      "GIT_COMMITTER_NAME": "Test", "GIT_COMMITTER_EMAIL": "t@example.com",
-                      **(env or {})})
-    return subprocess.run(["git", "-c", f"safe.directory={path}", *args], cwd=path, env=full,
-                          check=True, capture_output=True, text=True).stdout.strip()
+    full = clean_env(
+        {
+            "GIT_AUTHOR_NAME": "Test",
+            "GIT_AUTHOR_EMAIL": "t@example.com",
+            "GIT_COMMITTER_NAME": "Test",
+            "GIT_COMMITTER_EMAIL": "t@example.com",
+            **(env or {}),
+        }
+    )
+    return subprocess.run(
+        ["git", "-c", f"safe.directory={path}", *args],
+        cwd=path,
+        env=full,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
 
 
 @dataclass
@@ -52,8 +83,12 @@ class Repo:
     def head(self) -> str:
         return self.git("rev-parse", "HEAD")
 
-    def commit(self, message: str = "change", filename: str = "file.txt",
-               env: Mapping[str, str] | None = None) -> str:
+    def commit(
+        self,
+        message: str = "change",
+        filename: str = "file.txt",
+        env: Mapping[str, str] | None = None,
+    ) -> str:
         target = self.path / filename
         target.write_text(f"{message} {uuid.uuid4()}\n")
         self.git("add", filename)
@@ -94,12 +129,23 @@ class Result:
     stderr: str
 
 
-def run_mbci(*args: str, cwd: Path | str | None = None, env: Mapping[str, str] | None = None,
-             input: str | None = None, timeout: float = 120) -> Result:
+def run_mbci(
+    *args: str,
+    cwd: Path | str | None = None,
+    env: Mapping[str, str] | None = None,
+    input: str | None = None,
+    timeout: float = 120,
+) -> Result:
     """Run the real CLI in a subprocess, with a CI-free environment plus ``env``."""
-    proc = subprocess.run([sys.executable, "-m", "mb_ci", *args], cwd=cwd,
-                          env=clean_env(env), input=input if input is not None else "",
-                          capture_output=True, text=True, timeout=timeout)
+    proc = subprocess.run(
+        [sys.executable, "-m", "mb_ci", *args],
+        cwd=cwd,
+        env=clean_env(env),
+        input=input if input is not None else "",
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
     return Result(proc.returncode, proc.stdout, proc.stderr)
 
 
@@ -154,8 +200,12 @@ def build_image(engine: Any) -> Iterator[Callable[..., str]]:
     """
     built: list[str] = []
 
-    def build_sync(labels: Mapping[str, str] | None = None, tag: str | None = None,
-                   busybox: bool = False, extra: str = "") -> str:
+    def build_sync(
+        labels: Mapping[str, str] | None = None,
+        tag: str | None = None,
+        busybox: bool = False,
+        extra: str = "",
+    ) -> str:
         tag = tag or f"mb-ci-test/{uuid.uuid4().hex[:12]}:latest"
         files = {"payload.txt": uuid.uuid4().hex.encode()}
         lines = ["FROM scratch", "COPY payload.txt /payload.txt"]
@@ -164,9 +214,14 @@ def build_image(engine: Any) -> Iterator[Callable[..., str]]:
             lines += ["COPY busybox /bin/busybox", 'CMD ["/bin/busybox", "sleep", "3600"]']
         if extra:
             lines.append(extra)
-        stream = engine.api.build(fileobj=_context_tar("\n".join(lines) + "\n", files),
-                                  custom_context=True, tag=tag, labels=dict(labels or {}),
-                                  rm=True, decode=True)
+        stream = engine.api.build(
+            fileobj=_context_tar("\n".join(lines) + "\n", files),
+            custom_context=True,
+            tag=tag,
+            labels=dict(labels or {}),
+            rm=True,
+            decode=True,
+        )
         errors = [chunk["error"] for chunk in stream if "error" in chunk]
         if errors:
             raise RuntimeError(f"test image build failed: {errors}")

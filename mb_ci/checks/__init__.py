@@ -38,8 +38,13 @@ def effective_labels(image: ImageFacts, platform: PlatformFacts, mode: str) -> d
     return dict(platform.labels)
 
 
-def check_image(image: ImageFacts, git: GitFacts | None, ci: CiFacts, policy: Policy,
-                now: dt.datetime | None = None) -> CheckResult:
+def check_image(
+    image: ImageFacts,
+    git: GitFacts | None,
+    ci: CiFacts,
+    policy: Policy,
+    now: dt.datetime | None = None,
+) -> CheckResult:
     now = now or dt.datetime.now(dt.timezone.utc)
     findings: list[Finding] = []
     checked: list[str] = []
@@ -63,20 +68,29 @@ def check_image(image: ImageFacts, git: GitFacts | None, ci: CiFacts, policy: Po
     return CheckResult(tuple(findings), matched, tuple(checked))
 
 
-def _annotations_agree(image: ImageFacts, platform: PlatformFacts, mode: str,
-                       out: Findings) -> None:
+def _annotations_agree(
+    image: ImageFacts, platform: PlatformFacts, mode: str, out: Findings
+) -> None:
     annotations = {**image.index_annotations, **platform.annotations}
     out.ran("annotations-agree")
     for key, value in annotations.items():
         label = platform.labels.get(key)
         if label is not None and not same_value(concept_of(key), label, value):
-            out.add("annotations-agree", f"annotation {key} disagrees with the config label",
-                    label=key, expected=label, actual=value)
+            out.add(
+                "annotations-agree",
+                f"annotation {key} disagrees with the config label",
+                label=key,
+                expected=label,
+                actual=value,
+            )
     if mode == "both":
         for key in out.policy.required_keys():
             if key.startswith(OCI) and key in platform.labels and key not in annotations:
-                out.add("label-required", f"required key {key} is a label but not an annotation",
-                        label=key)
+                out.add(
+                    "label-required",
+                    f"required key {key} is a label but not an annotation",
+                    label=key,
+                )
 
 
 def _platforms_agree(image: ImageFacts, out: Findings) -> None:
@@ -91,5 +105,10 @@ def _platforms_agree(image: ImageFacts, out: Findings) -> None:
                 same_value(concept, distinct[0], v) for v in distinct[1:]
             ):
                 detail = ", ".join(f"{name}={val}" for name, val in values.items())
-                out.add("platforms-agree", f"platforms disagree on {key}: {detail}", label=key,
-                        expected=distinct[0], actual=detail)
+                out.add(
+                    "platforms-agree",
+                    f"platforms disagree on {key}: {detail}",
+                    label=key,
+                    expected=distinct[0],
+                    actual=detail,
+                )

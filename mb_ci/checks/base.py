@@ -21,13 +21,22 @@ class Findings:
         if check not in self.checked:
             self.checked.append(check)
 
-    def add(self, check: str, message: str, *, label: str | None = None,
-            expected: str | None = None, actual: str | None = None,
-            severity: Severity | None = None, line: int | None = None,
-            **detail: str) -> None:
+    def add(
+        self,
+        check: str,
+        message: str,
+        *,
+        label: str | None = None,
+        expected: str | None = None,
+        actual: str | None = None,
+        severity: Severity | None = None,
+        line: int | None = None,
+        **detail: str,
+    ) -> None:
         self.ran(check)
         sev = severity if severity is not None else self.policy.severity(check, label)
         if sev is Severity.OFF:
             return
-        self.items.append(Finding(check, sev, message, label, expected, actual, self.platform,
-                                  line, detail))
+        self.items.append(
+            Finding(check, sev, message, label, expected, actual, self.platform, line, detail)
+        )

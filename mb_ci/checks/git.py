@@ -42,20 +42,31 @@ def check_revision(key: str, value: str, git: GitFacts, ci: CiFacts, out: Findin
         why = "has a -dirty suffix" if dirty_suffix else "was checked against a dirty work tree"
         out.add("revision-dirty", f"revision {why}", label=key, actual=value)
     cands = candidates(git, ci, policy.git.accept)
-    expected = " or ".join(f"{sha_} ({name})" for name, sha_ in cands) if ci.is_pull_request \
-        else git.head
+    expected = (
+        " or ".join(f"{sha_} ({name})" for name, sha_ in cands) if ci.is_pull_request else git.head
+    )
     out.ran("revision-not-sha")
     if not formats.is_git_sha(sha):
-        out.add("revision-not-sha", f"{key} is not a commit SHA", label=key, expected=expected,
-                actual=value)
+        out.add(
+            "revision-not-sha",
+            f"{key} is not a commit SHA",
+            label=key,
+            expected=expected,
+            actual=value,
+        )
         return None
     out.ran("revision-matches-head")
     for name, commit in cands:
         if _matches(sha, commit):
             return name
     what = "the pull request's commits" if ci.is_pull_request else "HEAD"
-    out.add("revision-matches-head", f"{key} does not match {what}", label=key,
-            expected=expected, actual=value)
+    out.add(
+        "revision-matches-head",
+        f"{key} does not match {what}",
+        label=key,
+        expected=expected,
+        actual=value,
+    )
     return None
 
 
@@ -65,14 +76,23 @@ def check_source(key: str, value: str, git: GitFacts, out: Findings) -> None:
         out.add("source-credentials", f"{key} holds a credential", label=key, actual=value)
     out.ran("source-matches-remote")
     if git.remote_url is None:
-        out.add("source-matches-remote", f"{key} cannot be compared: the checkout has no remote "
-                f"'{out.policy.git.remote}'", label=key, actual=value,
-                severity=_at_most_warning(out.policy.severity("source-matches-remote")))
+        out.add(
+            "source-matches-remote",
+            f"{key} cannot be compared: the checkout has no remote '{out.policy.git.remote}'",
+            label=key,
+            actual=value,
+            severity=_at_most_warning(out.policy.severity("source-matches-remote")),
+        )
         return
     if not urls.same_repo(value, git.remote_url):
-        out.add("source-matches-remote", f"{key} does not name the git remote", label=key,
-                expected=git.remote_normalized, actual=value,
-                normalized=urls.normalize(value))
+        out.add(
+            "source-matches-remote",
+            f"{key} does not name the git remote",
+            label=key,
+            expected=git.remote_normalized,
+            actual=value,
+            normalized=urls.normalize(value),
+        )
 
 
 def _at_most_warning(severity: Severity) -> Severity:
@@ -84,24 +104,44 @@ def check_created(key: str, value: str, git: GitFacts, now: dt.datetime, out: Fi
     out.ran("created-format")
     when = formats.parse_rfc3339(value)
     if when is None:
-        out.add("created-format", f"{key} is not an RFC 3339 timestamp", label=key,
-                expected="RFC 3339, e.g. 2024-05-01T12:00:00Z", actual=value)
+        out.add(
+            "created-format",
+            f"{key} is not an RFC 3339 timestamp",
+            label=key,
+            expected="RFC 3339, e.g. 2024-05-01T12:00:00Z",
+            actual=value,
+        )
         return
     skew = dt.timedelta(seconds=policy.git.clock_skew)
     out.ran("created-not-future")
     if when > now + skew:
-        out.add("created-not-future", f"{key} is in the future", label=key,
-                expected=f"at most {_iso(now)}", actual=value)
+        out.add(
+            "created-not-future",
+            f"{key} is in the future",
+            label=key,
+            expected=f"at most {_iso(now)}",
+            actual=value,
+        )
     out.ran("created-after-commit")
     if when < git.commit_time - skew:
-        out.add("created-after-commit", f"{key} is before HEAD's commit time", label=key,
-                expected=f"at least {_iso(git.commit_time)}", actual=value)
+        out.add(
+            "created-after-commit",
+            f"{key} is before HEAD's commit time",
+            label=key,
+            expected=f"at least {_iso(git.commit_time)}",
+            actual=value,
+        )
     if policy.git.max_age is not None:
         out.ran("created-max-age")
         oldest = now - dt.timedelta(seconds=policy.git.max_age)
         if when < oldest:
-            out.add("created-max-age", f"{key} is older than the policy's max-age", label=key,
-                    expected=f"at least {_iso(oldest)}", actual=value)
+            out.add(
+                "created-max-age",
+                f"{key} is older than the policy's max-age",
+                label=key,
+                expected=f"at least {_iso(oldest)}",
+                actual=value,
+            )
 
 
 def _iso(when: dt.datetime) -> str:
@@ -120,12 +160,18 @@ def check_version(key: str, value: str, git: GitFacts, out: Findings) -> None:
     for tag in git.tags:
         if v == tag or (out.policy.git.allow_v_prefix and _strip_v(v) == _strip_v(tag)):
             return
-    out.add("version-matches-tag", f"{key} does not match the tag at HEAD", label=key,
-            expected=" | ".join(git.tags), actual=value)
+    out.add(
+        "version-matches-tag",
+        f"{key} does not match the tag at HEAD",
+        label=key,
+        expected=" | ".join(git.tags),
+        actual=value,
+    )
 
 
-def check_git(labels: Mapping[str, str], git: GitFacts, ci: CiFacts, now: dt.datetime,
-              out: Findings) -> str | None:
+def check_git(
+    labels: Mapping[str, str], git: GitFacts, ci: CiFacts, now: dt.datetime, out: Findings
+) -> str | None:
     """Every git comparison for every present key of either vocabulary."""
     matched: str | None = None
     for concept, keys in vocab.CONCEPTS.items():

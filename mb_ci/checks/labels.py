@@ -23,8 +23,13 @@ def check_labels(labels: Mapping[str, str], out: Findings) -> None:
             near = _near_miss(key, labels)
             hint = f"; found '{near}', a misspelling?" if near else ""
             state = "is empty" if value is not None else "is missing"
-            out.add("label-required", f"required label {key} {state}{hint}", label=key,
-                    actual=value, line=_line(policy.labels.get(key)))
+            out.add(
+                "label-required",
+                f"required label {key} {state}{hint}",
+                label=key,
+                actual=value,
+                line=_line(policy.labels.get(key)),
+            )
     for key, rule in policy.labels.items():
         if key in labels:
             _rule(key, labels[key], rule, out)
@@ -44,8 +49,13 @@ def _line(rule: LabelRule | None) -> int | None:
 def _rule(key: str, value: str, rule: LabelRule, out: Findings) -> None:
     line = rule.line
     if rule.forbidden:
-        out.add("label-forbidden", f"label {key} is forbidden by the policy", label=key,
-                actual=value, line=line)
+        out.add(
+            "label-forbidden",
+            f"label {key} is forbidden by the policy",
+            label=key,
+            actual=value,
+            line=line,
+        )
         return
     if rule.deprecated is not None:
         extra = f": {rule.deprecated}" if rule.deprecated else ""
@@ -53,28 +63,58 @@ def _rule(key: str, value: str, rule: LabelRule, out: Findings) -> None:
     if rule.value is not None:
         out.ran("label-value")
         if value != rule.value:
-            out.add("label-value", f"label {key} must be '{rule.value}'", label=key,
-                    expected=rule.value, actual=value, line=line)
+            out.add(
+                "label-value",
+                f"label {key} must be '{rule.value}'",
+                label=key,
+                expected=rule.value,
+                actual=value,
+                line=line,
+            )
     if rule.enum is not None:
         out.ran("label-enum")
         if value not in rule.enum:
-            out.add("label-enum", f"label {key} is not one of the allowed values", label=key,
-                    expected=" | ".join(rule.enum), actual=value, line=line)
+            out.add(
+                "label-enum",
+                f"label {key} is not one of the allowed values",
+                label=key,
+                expected=" | ".join(rule.enum),
+                actual=value,
+                line=line,
+            )
     if rule.pattern is not None:
         out.ran("label-pattern")
         verdict = _fullmatch(rule.pattern, value)
         if verdict is None:
-            out.add("label-pattern", f"label {key}: the pattern took longer than "
-                    f"{PATTERN_TIMEOUT:g}s on this value; simplify the pattern", label=key,
-                    expected=rule.pattern, actual=value, line=line)
+            out.add(
+                "label-pattern",
+                f"label {key}: the pattern took longer than "
+                f"{PATTERN_TIMEOUT:g}s on this value; simplify the pattern",
+                label=key,
+                expected=rule.pattern,
+                actual=value,
+                line=line,
+            )
         elif not verdict:
-            out.add("label-pattern", f"label {key} does not match the policy's pattern",
-                    label=key, expected=rule.pattern, actual=value, line=line)
+            out.add(
+                "label-pattern",
+                f"label {key} does not match the policy's pattern",
+                label=key,
+                expected=rule.pattern,
+                actual=value,
+                line=line,
+            )
     if rule.format is not None:
         out.ran("label-format")
         if not formats.FORMATS[rule.format](value):
-            out.add("label-format", f"label {key} is not a valid {rule.format}", label=key,
-                    expected=rule.format, actual=value, line=line)
+            out.add(
+                "label-format",
+                f"label {key} is not a valid {rule.format}",
+                label=key,
+                expected=rule.format,
+                actual=value,
+                line=line,
+            )
 
 
 def _fullmatch(pattern: str, value: str) -> bool | None:
@@ -97,8 +137,12 @@ def _strict(labels: Mapping[str, str], out: Findings) -> None:
             continue
         near = vocab.suggest(key)
         hint = f" (did you mean {near}?)" if near else ""
-        out.add("label-unknown", f"label {key} is not in any known vocabulary{hint}", label=key,
-                expected=near)
+        out.add(
+            "label-unknown",
+            f"label {key} is not in any known vocabulary{hint}",
+            label=key,
+            expected=near,
+        )
 
 
 def _near_miss(key: str, labels: Mapping[str, str]) -> str | None:
@@ -115,8 +159,13 @@ def _agree(labels: Mapping[str, str], out: Findings) -> None:
         if oci_key in labels and ls_key in labels:
             a, b = labels[oci_key], labels[ls_key]
             if not same_value(vocab.concept_of(oci_key), a, b):
-                out.add("vocab-agree", f"{oci_key} and {ls_key} disagree", label=ls_key,
-                        expected=a, actual=b)
+                out.add(
+                    "vocab-agree",
+                    f"{oci_key} and {ls_key} disagree",
+                    label=ls_key,
+                    expected=a,
+                    actual=b,
+                )
 
 
 def same_value(concept: str | None, a: str, b: str) -> bool:

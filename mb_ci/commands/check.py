@@ -12,11 +12,17 @@ HELP = "check an image's labels against the git checkout and the policy"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("image", metavar="IMAGE",
-                        help="name[:tag], name@digest, image id, or TRANSPORT:REF "
-                             "(docker-daemon:, docker://, docker-archive:, oci:, oci-archive:)")
-    parser.add_argument("--no-git", action="store_true",
-                        help="check the policy only, without comparing with a git checkout")
+    parser.add_argument(
+        "image",
+        metavar="IMAGE",
+        help="name[:tag], name@digest, image id, or TRANSPORT:REF "
+        "(docker-daemon:, docker://, docker-archive:, oci:, oci-archive:)",
+    )
+    parser.add_argument(
+        "--no-git",
+        action="store_true",
+        help="check the policy only, without comparing with a git checkout",
+    )
     add_common(parser)
     add_source_options(parser)
 

@@ -18,8 +18,10 @@ def run(args: argparse.Namespace) -> int:
     from mb_ci.catalog import CHECKS
 
     if args.format == "json":
-        data = [{"id": c.id, "severity": c.severity.value, "summary": c.summary, "help": c.help}
-                for c in CHECKS.values()]
+        data = [
+            {"id": c.id, "severity": c.severity.value, "summary": c.summary, "help": c.help}
+            for c in CHECKS.values()
+        ]
         sys.stdout.write(json.dumps(data, indent=2) + "\n")
         return 0
     width = max(len(c) for c in CHECKS)

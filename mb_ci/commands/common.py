@@ -18,34 +18,75 @@ from mb_ci.sources import SourceOptions
 def add_common(parser: argparse.ArgumentParser) -> None:
     env = os.environ
     group = parser.add_argument_group("output and policy")
-    group.add_argument("--format", default=env.get("MB_CI_FORMAT", "text"), metavar="FORMAT",
-                       help="report format on stdout: text (default), json, or auto ($MB_CI_FORMAT)")
-    group.add_argument("--output", "-o", metavar="FILE",
-                       help="write the report to FILE instead of stdout")
-    group.add_argument("--report", action="append", default=[], metavar="FORMAT=PATH",
-                       help="also write a report in FORMAT to PATH (repeatable)")
-    group.add_argument("--policy", default=env.get("MB_CI_POLICY"), metavar="FILE",
-                       help="policy file (default: .mb-ci.yml at the checkout root; $MB_CI_POLICY)")
-    group.add_argument("--repo", default=env.get("MB_CI_REPO", "."), metavar="DIR",
-                       help="the git checkout (default: the current directory; $MB_CI_REPO)")
+    group.add_argument(
+        "--format",
+        default=env.get("MB_CI_FORMAT", "text"),
+        metavar="FORMAT",
+        help="report format on stdout: text (default), json, or auto ($MB_CI_FORMAT)",
+    )
+    group.add_argument(
+        "--output", "-o", metavar="FILE", help="write the report to FILE instead of stdout"
+    )
+    group.add_argument(
+        "--report",
+        action="append",
+        default=[],
+        metavar="FORMAT=PATH",
+        help="also write a report in FORMAT to PATH (repeatable)",
+    )
+    group.add_argument(
+        "--policy",
+        default=env.get("MB_CI_POLICY"),
+        metavar="FILE",
+        help="policy file (default: .mb-ci.yml at the checkout root; $MB_CI_POLICY)",
+    )
+    group.add_argument(
+        "--repo",
+        default=env.get("MB_CI_REPO", "."),
+        metavar="DIR",
+        help="the git checkout (default: the current directory; $MB_CI_REPO)",
+    )
     group.add_argument("--strict", action="store_true", help="fail on warnings too")
-    group.add_argument("-v", "--verbose", action="store_true",
-                       help="more detail (CI commit used, remote normalisation); never secrets")
+    group.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="more detail (CI commit used, remote normalisation); never secrets",
+    )
 
 
 def add_source_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("image access")
-    group.add_argument("--platform", action="append", default=[], metavar="OS/ARCH[/VARIANT]",
-                       help="check only this platform of a multi-platform image (repeatable)")
-    group.add_argument("--username", default=os.environ.get("MB_CI_REGISTRY_USERNAME"),
-                       help="registry user name")
-    group.add_argument("--password-stdin", action="store_true",
-                       help="read the registry password or token from standard input")
-    group.add_argument("--insecure-registry", action="append", default=[], metavar="HOST",
-                       help="allow plain HTTP to HOST (loopback is always allowed)")
+    group.add_argument(
+        "--platform",
+        action="append",
+        default=[],
+        metavar="OS/ARCH[/VARIANT]",
+        help="check only this platform of a multi-platform image (repeatable)",
+    )
+    group.add_argument(
+        "--username", default=os.environ.get("MB_CI_REGISTRY_USERNAME"), help="registry user name"
+    )
+    group.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the registry password or token from standard input",
+    )
+    group.add_argument(
+        "--insecure-registry",
+        action="append",
+        default=[],
+        metavar="HOST",
+        help="allow plain HTTP to HOST (loopback is always allowed)",
+    )
     group.add_argument("--ca-file", metavar="PATH", help="CA bundle for registry TLS")
-    group.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS",
-                       help="network time limit per request (default 30)")
+    group.add_argument(
+        "--timeout",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="network time limit per request (default 30)",
+    )
 
 
 def source_options(args: argparse.Namespace) -> SourceOptions:
@@ -70,9 +111,9 @@ def policy_for(args: argparse.Namespace) -> Policy:
 
 
 def _checkout_root(repo: str) -> Path:
-    """The checkout root if there is one, else ``repo`` itself (a missing checkout is found later)."""
-    from mb_ci.gitfacts import find_root
+    """The checkout root if there is one, else ``repo`` (a missing checkout is found later)."""
     from mb_ci.errors import CheckoutError
+    from mb_ci.gitfacts import find_root
 
     try:
         return find_root(repo)

@@ -14,11 +14,17 @@ FORMATS = ("json", "build-args", "env", "github")
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=FORMATS, default="json")
-    parser.add_argument("--created", metavar="WHEN",
-                        help="'now', 'commit', or an RFC 3339 time (default: $SOURCE_DATE_EPOCH, "
-                             "else the commit time, which keeps builds reproducible)")
-    parser.add_argument("--preset", choices=("oci", "label-schema", "both"),
-                        help="vocabulary to emit (default: the policy's preset)")
+    parser.add_argument(
+        "--created",
+        metavar="WHEN",
+        help="'now', 'commit', or an RFC 3339 time (default: $SOURCE_DATE_EPOCH, "
+        "else the commit time, which keeps builds reproducible)",
+    )
+    parser.add_argument(
+        "--preset",
+        choices=("oci", "label-schema", "both"),
+        help="vocabulary to emit (default: the policy's preset)",
+    )
     parser.add_argument("--repo", default=os.environ.get("MB_CI_REPO", "."), metavar="DIR")
     parser.add_argument("--policy", default=os.environ.get("MB_CI_POLICY"), metavar="FILE")
     parser.add_argument("--output", "-o", metavar="FILE")

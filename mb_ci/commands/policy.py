@@ -29,6 +29,7 @@ def run(args: argparse.Namespace) -> int:
         raise PolicyError(f"{args.repo}: no .mb-ci.yml here", "name the policy file to validate")
     loaded = policy.load(path)
     rules = len(loaded.labels)
-    sys.stdout.write(f"{path}: valid (preset {loaded.preset}, {rules} label rule"
-                     f"{'s' * (rules != 1)})\n")
+    sys.stdout.write(
+        f"{path}: valid (preset {loaded.preset}, {rules} label rule{'s' * (rules != 1)})\n"
+    )
     return 0

@@ -35,8 +35,11 @@ def resolve(name: str, env: Mapping[str, str] | None = None) -> str:
     """``auto`` becomes ``github`` inside GitHub Actions (when available), else ``text``."""
     env = os.environ if env is None else env
     if name == "auto":
-        return "github" if env.get("GITHUB_ACTIONS") == "true" and "github" in REPORTER_BY_NAME \
+        return (
+            "github"
+            if env.get("GITHUB_ACTIONS") == "true" and "github" in REPORTER_BY_NAME
             else "text"
+        )
     if name not in REPORTER_BY_NAME:
         raise UsageError(f"unknown format '{name}'", f"choose one of {', '.join(names())}")
     return name

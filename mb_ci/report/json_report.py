@@ -82,7 +82,9 @@ def envelope(report: Report, options: RenderOptions) -> dict[str, Any]:
         "matched_commit": report.matched_commit,
         "image": image_dict(report.image) if report.image else None,
         "git": git_dict(report.git) if report.git else None,
-        "ci": None if ci is None or not ci.provider else {
+        "ci": None
+        if ci is None or not ci.provider
+        else {
             "provider": ci.provider,
             "sha": ci.sha,
             "pr_head_sha": ci.pr_head_sha,

@@ -57,14 +57,21 @@ def _verbose(report: Report) -> list[str]:
     out: list[str] = []
     ci = report.ci
     if ci is not None and ci.provider:
-        out.append(f"  ci       {ci.provider}: sha={ci.sha or '-'}"
-                   + (f" pr-head={ci.pr_head_sha} pr-merge={ci.pr_merge_sha or '-'}"
-                      if ci.is_pull_request else ""))
+        out.append(
+            f"  ci       {ci.provider}: sha={ci.sha or '-'}"
+            + (
+                f" pr-head={ci.pr_head_sha} pr-merge={ci.pr_merge_sha or '-'}"
+                if ci.is_pull_request
+                else ""
+            )
+        )
     git = report.git
     if git is not None:
         if git.remote_url:
-            out.append(f"  remote   {safe(git.remote_name or '')} {safe(git.remote_url)}"
-                       f" -> {safe(git.remote_normalized)}")
+            out.append(
+                f"  remote   {safe(git.remote_name or '')} {safe(git.remote_url)}"
+                f" -> {safe(git.remote_normalized)}"
+            )
         if git.tags:
             out.append(f"  tags     {safe(', '.join(git.tags))}")
         if git.shallow:
@@ -76,8 +83,9 @@ def _verbose(report: Report) -> list[str]:
     return out
 
 
-def _labels_block(labels: dict[str, str], findings: list[Finding],
-                  options: RenderOptions) -> list[str]:
+def _labels_block(
+    labels: dict[str, str], findings: list[Finding], options: RenderOptions
+) -> list[str]:
     by_label: dict[str | None, list[Finding]] = defaultdict(list)
     for finding in findings:
         by_label[finding.label].append(finding)
@@ -105,7 +113,9 @@ def _mark(findings: list[Finding], options: RenderOptions) -> str:
     return _paint(_MARK[worst], worst.value, options)
 
 
-def _finding_lines(finding: Finding, options: RenderOptions, with_message: bool = True) -> list[str]:
+def _finding_lines(
+    finding: Finding, options: RenderOptions, with_message: bool = True
+) -> list[str]:
     out = []
     sev = _paint(finding.severity.value, finding.severity.value, options)
     if with_message:
@@ -121,7 +131,11 @@ def _summary(report: Report, options: RenderOptions) -> str:
     e, w = report.errors, report.warnings
     verdict = "passed" if report.passed(options.strict) else "FAILED"
     color = "ok" if verdict == "passed" else "error"
-    matched = f", revision matched the {report.matched_commit} commit" if report.matched_commit \
-        else ""
-    return _paint(f"{verdict}: {e} error{'s' * (e != 1)}, {w} warning{'s' * (w != 1)}{matched}",
-                  color, options)
+    matched = (
+        f", revision matched the {report.matched_commit} commit" if report.matched_commit else ""
+    )
+    return _paint(
+        f"{verdict}: {e} error{'s' * (e != 1)}, {w} warning{'s' * (w != 1)}{matched}",
+        color,
+        options,
+    )

@@ -25,13 +25,15 @@ class SourceOptions:
 def split_reference(ref: str) -> tuple[str, str]:
     """``(transport, rest)`` in skopeo's syntax; a bare name means the local engine."""
     if not ref or ref.strip() != ref or any(c in ref for c in "\n\r\t\0 "):
-        raise UsageError(f"'{ref!r}' is not an image reference" if ref else "no image given",
-                         "give a name[:tag], name@digest, image id, or TRANSPORT:REF")
+        raise UsageError(
+            f"'{ref!r}' is not an image reference" if ref else "no image given",
+            "give a name[:tag], name@digest, image id, or TRANSPORT:REF",
+        )
     if ref.startswith("docker://"):
-        return "docker", ref[len("docker://"):]
+        return "docker", ref[len("docker://") :]
     for transport in ("docker-daemon", "docker-archive", "oci-archive", "oci"):
         if ref.startswith(transport + ":"):
-            rest = ref[len(transport) + 1:]
+            rest = ref[len(transport) + 1 :]
             if not rest:
                 raise UsageError(f"{ref}: nothing after '{transport}:'")
             return transport, rest

@@ -22,8 +22,9 @@ def client() -> Any:
                 return docker.DockerClient(base_url=ctx.Host, tls=ctx.TLSConfig or False)
         return docker.from_env()
     except DockerException as e:
-        raise ImageError(f"cannot reach the Docker engine: {_reason(e)}",
-                         "start the engine, or set DOCKER_HOST") from e
+        raise ImageError(
+            f"cannot reach the Docker engine: {_reason(e)}", "start the engine, or set DOCKER_HOST"
+        ) from e
 
 
 def _context() -> Any:
@@ -41,8 +42,13 @@ def _context() -> Any:
 
 def _reason(error: Exception) -> str:
     text = str(error)
-    for marker in ("Connection refused", "No such file or directory", "Name or service not known",
-                   "timed out", "Permission denied"):
+    for marker in (
+        "Connection refused",
+        "No such file or directory",
+        "Name or service not known",
+        "timed out",
+        "Permission denied",
+    ):
         if marker in text:
             return marker.lower()
     return strip_credentials(text.splitlines()[0] if text else type(error).__name__)[:200]
@@ -56,13 +62,16 @@ def inspect(ref: str, options: object = None) -> ImageFacts:
     try:
         image = engine.images.get(ref)
     except (ImageNotFound, NotFound) as e:
-        raise ImageError(f"{ref}: no such image in the Docker engine",
-                         "build or pull it first, or name a docker:// reference") from e
+        raise ImageError(
+            f"{ref}: no such image in the Docker engine",
+            "build or pull it first, or name a docker:// reference",
+        ) from e
     except APIError as e:
         raise ImageError(f"{ref}: the Docker engine refused: {e.explanation or e}") from e
     except (DockerException, RequestException) as e:
-        raise ImageError(f"cannot reach the Docker engine: {_reason(e)}",
-                         "start the engine, or set DOCKER_HOST") from e
+        raise ImageError(
+            f"cannot reach the Docker engine: {_reason(e)}", "start the engine, or set DOCKER_HOST"
+        ) from e
     finally:
         engine.close()
     return facts(ref, image.attrs)
@@ -83,9 +92,19 @@ def facts(ref: str, attrs: dict[str, Any]) -> ImageFacts:
     return ImageFacts(
         reference=ref,
         transport="docker-daemon",
-        platforms=(PlatformFacts(platform, labels, {}, digest, attrs.get("Id"),
-                                 layer_count=len(layers), os=os_, architecture=arch,
-                                 variant=variant),),
+        platforms=(
+            PlatformFacts(
+                platform,
+                labels,
+                {},
+                digest,
+                attrs.get("Id"),
+                layer_count=len(layers),
+                os=os_,
+                architecture=arch,
+                variant=variant,
+            ),
+        ),
         image_id=attrs.get("Id"),
         digest=digest,
         repo_tags=tuple(attrs.get("RepoTags") or ()),

@@ -159,6 +159,34 @@ _DEFS: tuple[tuple[str, Severity, str, str], ...] = (
         "Where a key is present both as a manifest annotation and as a config label, the values "
         "must be the same.",
     ),
+    (
+        "dockerfile-arg-scope",
+        E,
+        "A label uses an ARG declared only before FROM.",
+        "An ARG declared before the first FROM is in scope for FROM lines only: inside a stage "
+        "it expands to an empty string unless the stage repeats `ARG NAME` (no value needed).",
+    ),
+    (
+        "dockerfile-undefined-var",
+        W,
+        "A label uses a variable no ARG or ENV declares.",
+        "The variable expands to an empty string. Declare it with `ARG NAME` in the stage, or "
+        "give a default with `${NAME:-default}`.",
+    ),
+    (
+        "dockerfile-build-time-value",
+        Severity.INFO,
+        "A label's value is set at build time.",
+        "The value comes from an ARG without a default (e.g. `--build-arg VCS_REF=...`), so its "
+        "format can only be checked on the built image: run `mb-ci check` or `mb-ci build`.",
+    ),
+    (
+        "dockerfile-unknown-key",
+        W,
+        "A label key looks like an OCI or label-schema key but is not one.",
+        "The key is in the `org.opencontainers.image.` or `org.label-schema.` namespace but not in "
+        "its list of keys, or is a near miss of a known key; the message names the likely key.",
+    ),
 )
 
 CHECKS: dict[str, CheckInfo] = {d[0]: CheckInfo(*d) for d in _DEFS}

@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 from typing import Any
 
+from mb_ci.formats import is_git_sha
 from mb_ci.models import CiFacts
 
-_SHA = re.compile(r"^[0-9a-fA-F]{7,64}$")
 MAX_EVENT_BYTES = 25 * 1024 * 1024
 
 
 def _sha(value: Any) -> str | None:
     """A value from the environment, kept only if it looks like a commit SHA."""
-    if isinstance(value, str) and _SHA.match(value.strip()):
+    if isinstance(value, str) and is_git_sha(value.strip()):
         return value.strip().lower()
     return None
 
@@ -117,6 +116,7 @@ def _event(path: str | None) -> dict[str, Any]:
         with open(path, "rb") as fh:
             raw = fh.read(MAX_EVENT_BYTES)
         data = json.loads(raw)
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
+        # a missing, truncated or absurdly nested payload: fall back to the environment alone
         return {}
     return data if isinstance(data, dict) else {}

@@ -6,8 +6,6 @@ import argparse
 import importlib
 import os
 import sys
-import tempfile
-import traceback
 from collections.abc import Sequence
 from types import ModuleType
 
@@ -58,6 +56,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list == ["--version"]:
+        # answered before the parser imports every command: start-up stays near bare Python
+        sys.stdout.write(f"mb-ci {__version__}\n")
+        return 0
     parser = build_parser()
     try:
         args = parser.parse_args(args_list)
@@ -91,7 +93,10 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _crash(error: Exception) -> int:
-    from mb_ci.safety import redact
+    import tempfile
+    import traceback
+
+    from mb_ci.safety import redact, safe
 
     text = redact("".join(traceback.format_exception(error)))
     try:
@@ -102,7 +107,5 @@ def _crash(error: Exception) -> int:
         where = f"; details in {path} (please attach it to an issue)"
     except OSError:
         where = ""
-    sys.stderr.write(
-        f"mb-ci: internal error: {type(error).__name__}: {redact(str(error))[:300]}{where}\n"
-    )
+    sys.stderr.write(f"mb-ci: internal error: {type(error).__name__}: {safe(str(error))}{where}\n")
     return EXIT_INTERNAL

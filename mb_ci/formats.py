@@ -40,6 +40,8 @@ def parse_rfc3339(value: str) -> dt.datetime | None:
     if not m:
         return None
     text = value.strip().replace("z", "Z").replace("t", "T").replace(" ", "T")
+    if m.group(6) == "60":  # a leap second (RFC 3339 section 5.7); Python has no 60th second
+        text = text[:17] + "59" + text[19:]
     if m.group(7) and len(m.group(7)) > 7:  # Python takes at most microseconds
         text = text.replace(m.group(7), m.group(7)[:7])
     try:
@@ -67,6 +69,7 @@ def is_url(value: str) -> bool:
         return False
     try:
         parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError for a port out of range
     except ValueError:
         return False
     return bool(parts.scheme) and (bool(parts.netloc) or parts.scheme in ("mailto", "urn"))
@@ -97,18 +100,29 @@ def _licensing() -> object:
     return get_spdx_licensing()
 
 
+# SPDX 2.3 Annex D: user-defined licenses are ``[DocumentRef-<id>:]LicenseRef-<id>``
+_LICENSE_REF = re.compile(r"^(?:DocumentRef-[A-Za-z0-9.-]+:)?LicenseRef-[A-Za-z0-9.-]+$")
+
+
 def is_spdx_expression(value: str) -> bool:
-    """A valid SPDX license expression of known ids, e.g. ``Apache-2.0 OR MIT``."""
+    """A valid SPDX license expression of known ids, e.g. ``Apache-2.0 OR MIT``.
+
+    ``Licensing.validate`` itself can raise ``AttributeError`` on inputs like ``MIT OR``
+    (license-expression 30.x), so parse and look at the unknown keys ourselves.
+    """
     if not value.strip() or len(value) > 1000:
         return False
     from license_expression import ExpressionError
 
     licensing = _licensing()
     try:
-        info = licensing.validate(value, strict=True)  # type: ignore[attr-defined]
-    except ExpressionError:
+        parsed = licensing.parse(value, validate=False, strict=True)  # type: ignore[attr-defined]
+    except (ExpressionError, ValueError, TypeError, AttributeError):
         return False
-    return not info.errors and not info.invalid_symbols
+    if parsed is None:
+        return False
+    unknown = licensing.unknown_license_keys(parsed)  # type: ignore[attr-defined]
+    return all(_LICENSE_REF.match(str(key)) for key in unknown)
 
 
 FORMATS: dict[str, Callable[[str], bool]] = {

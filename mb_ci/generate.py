@@ -41,7 +41,10 @@ def created_time(
                 f"SOURCE_DATE_EPOCH={epoch!r} is not a number of seconds",
                 "see https://reproducible-builds.org/specs/source-date-epoch/",
             )
-        return dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc)
+        try:
+            return dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc)
+        except (OverflowError, OSError, ValueError) as e:
+            raise UsageError(f"SOURCE_DATE_EPOCH={epoch}: out of range ({e})") from e
     return git.commit_time
 
 

@@ -126,14 +126,11 @@ def read_yaml(path: Path) -> tuple[Any, dict[tuple[str, ...], int]]:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         raise PolicyError(f"{name}: not UTF-8 (byte {e.start})", "save the file as UTF-8") from e
-    loader_cls = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    loader_cls = _loader()
     try:
         node = yaml.compose(text, Loader=loader_cls)
     except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f":{mark.line + 1}" if mark is not None else ""
-        problem = getattr(e, "problem", None) or str(e).splitlines()[0]
-        raise PolicyError(f"{name}{where}: invalid YAML: {problem}") from e
+        raise _yaml_error(name, e) from e
     except RecursionError:
         raise PolicyError(f"{name}: nested too deeply") from None
     if node is None:
@@ -142,9 +139,53 @@ def read_yaml(path: Path) -> tuple[Any, dict[tuple[str, ...], int]]:
     _walk(node, (), lines, [0], name)
     try:
         data = yaml.load(text, Loader=loader_cls)  # noqa: S506 - a SafeLoader
-    except (yaml.YAMLError, RecursionError) as e:
-        raise PolicyError(f"{name}: invalid YAML: {e}") from e
+    except yaml.YAMLError as e:
+        raise _yaml_error(name, e) from e
+    except RecursionError:
+        raise PolicyError(f"{name}: nested too deeply") from None
     return data, lines
+
+
+def _yaml_error(name: str, error: Exception) -> PolicyError:
+    """One line: ``FILE:LINE: invalid YAML: problem``."""
+    mark = getattr(error, "problem_mark", None)
+    where = f":{mark.line + 1}" if mark is not None else ""
+    problem = getattr(error, "problem", None) or (str(error).splitlines() or ["?"])[0]
+    return PolicyError(f"{name}{where}: invalid YAML: {problem}")
+
+
+@lru_cache(maxsize=1)
+def _loader() -> Any:
+    """A safe loader with YAML 1.2 booleans and no implicit timestamps.
+
+    YAML 1.1 reads ``off``, ``no`` and ``yes`` as booleans, so ``revision-dirty: off`` would
+    become ``False``, and ``value: 2024-05-01`` a date; a policy means the strings.
+    """
+    import re
+
+    import yaml
+
+    base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    dropped = ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:timestamp")
+
+    class PolicyLoader(base):  # type: ignore[misc,valid-type]
+        def construct_mapping(self, node: Any, deep: bool = False) -> dict[str, Any]:
+            # keys as written: `1.10:` is the string "1.10", not the float 1.1
+            self.flatten_mapping(node)
+            return {
+                str(key.value): self.construct_object(value, deep=deep) for key, value in node.value
+            }
+
+    PolicyLoader.yaml_implicit_resolvers = {
+        first: [(tag, rx) for tag, rx in resolvers if tag not in dropped]
+        for first, resolvers in base.yaml_implicit_resolvers.items()
+    }
+    PolicyLoader.add_implicit_resolver(
+        "tag:yaml.org,2002:bool",
+        re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+        list("tTfF"),
+    )
+    return PolicyLoader
 
 
 def _walk(
@@ -161,6 +202,11 @@ def _walk(
     if isinstance(node, yaml.MappingNode):
         seen: set[str] = set()
         for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                dotted = ".".join(path) or "(top level)"
+                raise PolicyError(
+                    f"{name}:{key_node.start_mark.line + 1}: {dotted}: a key must be a string"
+                )
             key = str(key_node.value)
             if key in seen:
                 dotted = ".".join(path + (key,))
@@ -191,8 +237,17 @@ def validate(data: Any, lines: Mapping[tuple[str, ...], int], name: str) -> None
             if extra:
                 path = path + (str(extra[0]),)
                 message = f"unknown key (allowed: {', '.join(sorted(allowed))})"
+        elif error.validator == "pattern" and error.schema == _duration_schema():
+            message = (
+                f"{error.instance!r} is not a duration: give seconds, or a number with "
+                "s, m, h, d or w (e.g. 90, 5m, 30d)"
+            )
         raise PolicyError(_where(name, lines, path) + message)
     _semantic(data, lines, name)
+
+
+def _duration_schema() -> Any:
+    return schema()["$defs"]["duration"]["oneOf"][1]
 
 
 def _where(name: str, lines: Mapping[tuple[str, ...], int], path: tuple[str, ...]) -> str:

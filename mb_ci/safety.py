@@ -7,20 +7,29 @@ from urllib.parse import urlsplit
 
 REDACTED = "***"
 
-# userinfo in any URL-ish string: scheme://user:secret@host or scheme://token@host
-_URL_USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<userinfo>[^/@\s?#]+)@")
+# userinfo in any URL-ish string: scheme://user:secret@host or scheme://token@host. Greedy up to
+# the last "@" before the path, as URL parsers split it: a password may itself contain "@".
+# The scheme starts only where a run of scheme characters starts, and both parts are bounded, so
+# that a hostile 100 KB label costs linear time rather than quadratic.
+_URL_USERINFO = re.compile(
+    r"(?P<scheme>(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]{0,31}://)(?P<userinfo>[^/\s?#]{1,1024})@"
+)
 # well-known token shapes that leak through labels and remotes
 _TOKENS = re.compile(
     r"\b(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}|glpat-[A-Za-z0-9_-]{20,}"
     r"|xox[baprs]-[A-Za-z0-9-]{10,}|AKIA[0-9A-Z]{16}|npm_[A-Za-z0-9]{30,})"
 )
 _QUERY_SECRET = re.compile(
-    r"(?i)([?&](?:access_token|token|private_token|password|passwd|secret|sig|signature|api_key|apikey)=)"
+    r"(?i)([?&](?:access_token|refresh_token|id_token|auth_token|token|private_token|password"
+    r"|passwd|secret|client_secret|sig|signature|api_key|apikey|x-amz-signature"
+    r"|x-amz-credential|x-amz-security-token)=)"
     r"[^&#\s]+"
 )
 # C0 controls except nothing, DEL, C1 controls, and the Unicode bidi/format characters that can
 # make a terminal line or a review display something other than what it contains.
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+_CONTROL = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]"
+)
 
 
 def has_credentials(value: str) -> bool:
@@ -72,7 +81,9 @@ def strip_credentials(url: str) -> str:
 
 def printable(value: str, limit: int | None = 300) -> str:
     """Make a hostile string safe for one terminal line: escape controls, bound the length."""
-    out = _CONTROL.sub(lambda m: _escape_char(m.group(0)), value)
+    # escaping never shortens, so only the first limit + 1 characters can reach the output
+    head = value if limit is None else value[: limit + 1]
+    out = _CONTROL.sub(lambda m: _escape_char(m.group(0)), head)
     if limit is not None and len(out) > limit:
         out = out[: limit - 1] + "…"
     return out

@@ -20,7 +20,10 @@ class RepoUrl:
 
     @property
     def https(self) -> str:
-        return f"https://{self.host}/{self.path}" if self.host else self.path
+        if not self.host:
+            return self.path
+        host = f"[{self.host}]" if ":" in self.host else self.host  # an IPv6 address
+        return f"https://{host}/{self.path}"
 
     def key(self) -> tuple[str, str]:
         path = self.path.lower() if self.host in _CASE_INSENSITIVE_HOSTS else self.path
@@ -52,7 +55,7 @@ def parse(url: str) -> RepoUrl | None:
 
 
 def _clean_path(path: str, keep_leading: bool = False) -> str:
-    path = path.rstrip("/")
+    path = re.sub(r"/{2,}", "/", path).rstrip("/")
     if path.endswith(".git"):
         path = path[:-4]
     path = path.rstrip("/")

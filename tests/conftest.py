@@ -234,3 +234,11 @@ def build_image(engine: Any) -> Iterator[Callable[..., str]]:
             engine.images.remove(tag, force=True)
         except Exception:
             pass
+
+
+@pytest.fixture(scope="session")
+def action_image(engine: Any) -> Iterator[str]:
+    """The project's own image (the root Dockerfile), built once per session; see runner.py."""
+    from runner import build_action_image
+
+    yield from build_action_image(engine)

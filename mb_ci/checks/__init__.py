@@ -56,8 +56,7 @@ def check_image(
         check_labels(labels, out)
         if policy.annotations in ("both", "either"):
             _annotations_agree(image, platform, policy.annotations, out)
-        if git is not None:
-            matched = check_git(labels, git, ci, now, out) or matched
+        matched = check_git(labels, git, ci, now, out) or matched
         findings.extend(out.items)
         checked.extend(c for c in out.checked if c not in checked)
     if multi:

@@ -20,31 +20,43 @@ def candidates(git: GitFacts, ci: CiFacts, accept: str) -> list[tuple[str, str]]
         found.append(("head", ci.pr_head_sha))
     if accept in ("either", "merge") and ci.pr_merge_sha:
         found.append(("merge", ci.pr_merge_sha))
-    if accept == "either" and all(sha != git.head for _, sha in found):
-        # the checkout itself, when CI checked out something else (e.g. ref: head.sha)
+    if (accept == "either" or not found) and all(not _matches(sha, git.head) for _, sha in found):
+        # the checkout itself, when CI checked out something else (e.g. ref: head.sha), or when
+        # the commit the policy asks for does not exist (a GitLab MR pipeline has no merge commit)
         found.append(("checkout", git.head))
     return found
 
 
 def _matches(label: str, sha: str) -> bool:
-    label = label.lower()
-    return len(label) >= 7 and (sha.startswith(label) if len(label) < len(sha) else sha == label)
+    """Same commit: one abbreviates the other (at least 7 hex digits), or they are equal."""
+    short, long_ = sorted((label.lower(), sha.lower()), key=len)
+    if len(short) >= 40:  # two full object names (SHA-1 or SHA-256) must be equal
+        return short == long_
+    return len(short) >= 7 and long_.startswith(short)
 
 
-def check_revision(key: str, value: str, git: GitFacts, ci: CiFacts, out: Findings) -> str | None:
-    """Returns which commit matched: ``head``, ``merge`` or ``checkout``."""
+def check_revision(
+    key: str, value: str, git: GitFacts | None, ci: CiFacts, out: Findings
+) -> str | None:
+    """Returns which commit matched: ``head``, ``merge`` or ``checkout``.
+
+    Without a checkout only the shape is judged: a SHA, perhaps with a ``-dirty`` suffix.
+    """
     policy = out.policy
     raw = value.strip()
     dirty_suffix = raw.lower().endswith("-dirty")
     sha = raw[: -len("-dirty")] if dirty_suffix else raw
     out.ran("revision-dirty")
-    if (dirty_suffix or git.dirty) and not policy.git.allow_dirty:
+    if (dirty_suffix or (git is not None and git.dirty)) and not policy.git.allow_dirty:
         why = "has a -dirty suffix" if dirty_suffix else "was checked against a dirty work tree"
         out.add("revision-dirty", f"revision {why}", label=key, actual=value)
-    cands = candidates(git, ci, policy.git.accept)
-    expected = (
-        " or ".join(f"{sha_} ({name})" for name, sha_ in cands) if ci.is_pull_request else git.head
-    )
+    cands = candidates(git, ci, policy.git.accept) if git is not None else []
+    if git is None:
+        expected = "a commit SHA"
+    elif ci.is_pull_request:
+        expected = " or ".join(f"{sha_} ({name})" for name, sha_ in cands)
+    else:
+        expected = git.head
     out.ran("revision-not-sha")
     if not formats.is_git_sha(sha):
         out.add(
@@ -54,6 +66,8 @@ def check_revision(key: str, value: str, git: GitFacts, ci: CiFacts, out: Findin
             expected=expected,
             actual=value,
         )
+        return None
+    if git is None:
         return None
     out.ran("revision-matches-head")
     for name, commit in cands:
@@ -70,10 +84,12 @@ def check_revision(key: str, value: str, git: GitFacts, ci: CiFacts, out: Findin
     return None
 
 
-def check_source(key: str, value: str, git: GitFacts, out: Findings) -> None:
+def check_source(key: str, value: str, git: GitFacts | None, out: Findings) -> None:
     out.ran("source-credentials")
     if has_credentials(value):
         out.add("source-credentials", f"{key} holds a credential", label=key, actual=value)
+    if git is None:
+        return
     out.ran("source-matches-remote")
     if git.remote_url is None:
         out.add(
@@ -99,7 +115,9 @@ def _at_most_warning(severity: Severity) -> Severity:
     return Severity.WARNING if severity is Severity.ERROR else severity
 
 
-def check_created(key: str, value: str, git: GitFacts, now: dt.datetime, out: Findings) -> None:
+def check_created(
+    key: str, value: str, git: GitFacts | None, now: dt.datetime, out: Findings
+) -> None:
     policy = out.policy
     out.ran("created-format")
     when = formats.parse_rfc3339(value)
@@ -122,8 +140,9 @@ def check_created(key: str, value: str, git: GitFacts, now: dt.datetime, out: Fi
             expected=f"at most {_iso(now)}",
             actual=value,
         )
-    out.ran("created-after-commit")
-    if when < git.commit_time - skew:
+    if git is not None:
+        out.ran("created-after-commit")
+    if git is not None and when < git.commit_time - skew:
         out.add(
             "created-after-commit",
             f"{key} is before HEAD's commit time",
@@ -152,8 +171,8 @@ def _strip_v(value: str) -> str:
     return value[1:] if value[:1] in ("v", "V") else value
 
 
-def check_version(key: str, value: str, git: GitFacts, out: Findings) -> None:
-    if not git.tags:
+def check_version(key: str, value: str, git: GitFacts | None, out: Findings) -> None:
+    if git is None or not git.tags:
         return
     out.ran("version-matches-tag")
     v = value.strip()
@@ -170,9 +189,13 @@ def check_version(key: str, value: str, git: GitFacts, out: Findings) -> None:
 
 
 def check_git(
-    labels: Mapping[str, str], git: GitFacts, ci: CiFacts, now: dt.datetime, out: Findings
+    labels: Mapping[str, str], git: GitFacts | None, ci: CiFacts, now: dt.datetime, out: Findings
 ) -> str | None:
-    """Every git comparison for every present key of either vocabulary."""
+    """Every git comparison for every present key of either vocabulary.
+
+    With no checkout (``--no-git``) what needs none still runs: revision is a SHA, source holds
+    no credential, created is RFC 3339 and not in the future.
+    """
     matched: str | None = None
     for concept, keys in vocab.CONCEPTS.items():
         for key in keys:

@@ -121,8 +121,10 @@ def _fullmatch(pattern: str, value: str) -> bool | None:
     """Match with a time limit: a policy's regex must not hang the pipeline (ReDoS)."""
     import regex
 
+    if len(value) > MAX_VALUE:  # never judge a prefix: what follows it could break the pattern
+        return False
     try:
-        return regex.fullmatch(pattern, value[:MAX_VALUE], timeout=PATTERN_TIMEOUT) is not None
+        return regex.fullmatch(pattern, value, timeout=PATTERN_TIMEOUT) is not None
     except TimeoutError:
         return None
 
@@ -148,7 +150,8 @@ def _strict(labels: Mapping[str, str], out: Findings) -> None:
 def _near_miss(key: str, labels: Mapping[str, str]) -> str | None:
     import difflib
 
-    others = [k for k in labels if k != key]
+    # a real key of either vocabulary is never somebody's misspelling of another one
+    others = [k for k in labels if k != key and k not in vocab.KNOWN_KEYS]
     match = difflib.get_close_matches(key, others, n=1, cutoff=0.9)
     return match[0] if match else None
 

@@ -1,3 +1,12 @@
 """One module per subcommand; each has ``NAME``, ``HELP``, ``add_arguments`` and ``run``."""
 
-COMMANDS: tuple[str, ...] = ("check", "labels", "policy", "checks")
+COMMANDS: tuple[str, ...] = (
+    "check",
+    "labels",
+    "policy",
+    "checks",
+    "audit",
+    "badges",
+    "lint-dockerfile",
+    "build",
+)

@@ -6,6 +6,7 @@ import argparse
 import os
 
 from mb_ci.commands.common import add_common, add_source_options, emit, policy_for, source_options
+from mb_ci.models import Report
 
 NAME = "check"
 HELP = "check an image's labels against the git checkout and the policy"
@@ -23,17 +24,32 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="check the policy only, without comparing with a git checkout",
     )
+    parser.add_argument(
+        "--dockerfile",
+        default=os.environ.get("MB_CI_DOCKERFILE"),
+        metavar="PATH",
+        help="the Dockerfile that report locations point at (SARIF, Code Quality, annotations; "
+        "default: Dockerfile at the checkout root when present; $MB_CI_DOCKERFILE)",
+    )
     add_common(parser)
     add_source_options(parser)
 
 
 def run(args: argparse.Namespace) -> int:
+    return emit(build_report(args), args)
+
+
+def build_report(args: argparse.Namespace) -> Report:
+    """Inspect, check and locate: everything but the output (the Action shares this)."""
     from mb_ci import ci_env, gitfacts, sources
+    from mb_ci import report as reporting
     from mb_ci.checks import check_image
     from mb_ci.commands.common import parse_reports
-    from mb_ci.models import Report
+    from mb_ci.report.locations import locate
 
-    parse_reports(args.report)  # a bad --report is a usage error before any work is done
+    # a bad --format or --report is a usage error (exit 2) before any work is done
+    reporting.resolve(args.format)
+    parse_reports(args.report)
     policy = policy_for(args)
     options = source_options(args)
     git = None if args.no_git else gitfacts.read(args.repo, policy.git.remote)
@@ -50,4 +66,4 @@ def run(args: argparse.Namespace) -> int:
         matched_commit=result.matched_commit,
         checked=result.checked,
     )
-    return emit(report, args)
+    return locate(report, getattr(args, "dockerfile", None))

@@ -22,7 +22,8 @@ def add_common(parser: argparse.ArgumentParser) -> None:
         "--format",
         default=env.get("MB_CI_FORMAT", "text"),
         metavar="FORMAT",
-        help="report format on stdout: text (default), json, or auto ($MB_CI_FORMAT)",
+        help="report format on stdout: text (default), json, sarif, junit, codequality, github, "
+        "or auto ($MB_CI_FORMAT)",
     )
     group.add_argument(
         "--output", "-o", metavar="FILE", help="write the report to FILE instead of stdout"
@@ -106,11 +107,11 @@ def source_options(args: argparse.Namespace) -> SourceOptions:
 
 
 def policy_for(args: argparse.Namespace) -> Policy:
-    root = _checkout_root(args.repo)
+    root = checkout_root(args.repo)
     return load(find_policy(root, args.policy))
 
 
-def _checkout_root(repo: str) -> Path:
+def checkout_root(repo: str) -> Path:
     """The checkout root if there is one, else ``repo`` (a missing checkout is found later)."""
     from mb_ci.errors import CheckoutError
     from mb_ci.gitfacts import find_root

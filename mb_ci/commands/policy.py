@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 NAME = "policy"
@@ -11,9 +12,13 @@ HELP = "validate a policy file, or print its JSON Schema"
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="policy_command", metavar="{validate,schema}", required=True)
-    validate = sub.add_parser("validate", help="validate a policy file (default: ./.mb-ci.yml)")
+    validate = sub.add_parser(
+        "validate",
+        help="validate a policy file (default: the one `check` uses: $MB_CI_POLICY, "
+        "else .mb-ci.yml at the checkout root)",
+    )
     validate.add_argument("file", nargs="?", metavar="FILE")
-    validate.add_argument("--repo", default=".", metavar="DIR")
+    validate.add_argument("--repo", default=os.environ.get("MB_CI_REPO", "."), metavar="DIR")
     sub.add_parser("schema", help="print the policy's JSON Schema")
 
 
@@ -24,7 +29,9 @@ def run(args: argparse.Namespace) -> int:
     if args.policy_command == "schema":
         sys.stdout.write(policy.schema_text())
         return 0
-    path = policy.find_policy(args.repo, args.file)
+    from mb_ci.commands.common import checkout_root
+
+    path = policy.find_policy(checkout_root(args.repo), args.file or os.environ.get("MB_CI_POLICY"))
     if path is None:
         raise PolicyError(f"{args.repo}: no .mb-ci.yml here", "name the policy file to validate")
     loaded = policy.load(path)

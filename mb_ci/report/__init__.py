@@ -24,6 +24,10 @@ Renderer = Callable[[Report, RenderOptions], str]
 REPORTER_BY_NAME: dict[str, str] = {
     "text": "text",
     "json": "json_report",
+    "sarif": "sarif",
+    "junit": "junit",
+    "codequality": "codequality",
+    "github": "github",
 }
 
 

@@ -47,7 +47,7 @@ def git_dict(git: GitFacts) -> dict[str, Any]:
         "head": git.head,
         "commit_time": git.commit_time.isoformat(),
         "remote": git.remote_name,
-        "remote_url": git.remote_url,
+        "remote_url": redact(git.remote_url) if git.remote_url else None,
         "remote_normalized": git.remote_normalized,
         "tags": list(git.tags),
         "dirty": git.dirty,
@@ -62,6 +62,7 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
     for key in ("message", "expected", "actual"):
         if data[key] is not None:
             data[key] = redact(data[key])
+    data["detail"] = _clean(finding.detail)
     return data
 
 
@@ -90,6 +91,7 @@ def envelope(report: Report, options: RenderOptions) -> dict[str, Any]:
             "pr_head_sha": ci.pr_head_sha,
             "pr_merge_sha": ci.pr_merge_sha,
             "event": ci.event,
+            "ref_name": ci.ref_name,
         },
         "checked": list(report.checked),
         "findings": [finding_dict(f) for f in report.findings],

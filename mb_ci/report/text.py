@@ -24,11 +24,13 @@ def render(report: Report, options: RenderOptions) -> str:
         ident = image.digest or image.image_id
         if ident:
             lines.append(f"  image    {safe(ident)}")
+        if image.skipped:
+            lines.append(f"  skipped  {safe(', '.join(image.skipped))}")
     if git is not None:
         branch = safe(git.branch) if git.branch else "detached HEAD"
         state = ", dirty" if git.dirty else ""
         lines.append(f"  commit   {git.head[:12]} ({branch}{state})")
-        if git.remote_normalized:
+        if git.remote_normalized and not (options.verbose and git.remote_url):
             lines.append(f"  remote   {safe(git.remote_normalized)}")
     if options.verbose:
         lines.extend(_verbose(report))
@@ -47,8 +49,15 @@ def render(report: Report, options: RenderOptions) -> str:
     for name, findings in by_platform.items():
         if name:
             lines.append(_paint(f"platform {safe(name)}", "bold", options))
-        lines.extend(_labels_block({}, findings, options))
+        if name is None and image is not None and image.multi_platform:
+            # about the image as a whole (e.g. platforms-agree): no one value to show per key
+            lines.append(_paint("all platforms", "bold", options))
+            lines.extend(_labels_block(None, findings, options))
+        else:
+            lines.extend(_labels_block({}, findings, options))
         lines.append("")
+    if report.command == "lint-dockerfile" and report.dockerfile:
+        lines.extend(_dockerfile_locations(report))
     lines.append(_summary(report, options))
     return "\n".join(lines) + "\n"
 
@@ -84,22 +93,26 @@ def _verbose(report: Report) -> list[str]:
 
 
 def _labels_block(
-    labels: dict[str, str], findings: list[Finding], options: RenderOptions
+    labels: dict[str, str] | None, findings: list[Finding], options: RenderOptions
 ) -> list[str]:
+    """One line per label key with its findings below; ``labels=None`` shows keys only."""
     by_label: dict[str | None, list[Finding]] = defaultdict(list)
     for finding in findings:
         by_label[finding.label].append(finding)
-    keys = sorted(set(labels) | {k for k in by_label if k is not None})
+    keys = sorted(set(labels or {}) | {k for k in by_label if k is not None})
     out: list[str] = []
     if not keys and not by_label:
         out.append("  (no labels)")
     width = min(max((len(k) for k in keys), default=0), 48)
     for key in keys:
-        value = labels.get(key)
-        shown = safe(value, 80) if value is not None else _paint("(missing)", "dim", options)
         items = by_label.get(key, [])
         mark = _paint("✓", "ok", options) if not items else _mark(items, options)
-        out.append(f"  {mark} {safe(key, 120).ljust(width)}  {shown}")
+        if labels is None:
+            out.append(f"  {mark} {safe(key, 120)}")
+        else:
+            value = labels.get(key)
+            shown = safe(value, 80) if value is not None else _paint("(missing)", "dim", options)
+            out.append(f"  {mark} {safe(key, 120).ljust(width)}  {shown}")
         for finding in items:
             out.extend(_finding_lines(finding, options))
     for finding in by_label.get(None, []):
@@ -139,3 +152,14 @@ def _summary(report: Report, options: RenderOptions) -> str:
         color,
         options,
     )
+
+
+def _dockerfile_locations(report: Report) -> list[str]:
+    """``PATH:LINE: severity [check] message``, the form editors and pre-commit users jump to."""
+    where = safe(report.dockerfile or "", 200)
+    out = [
+        f"{where}:{f.line}: {f.severity.value} [{f.check}] {safe(f.message)}"
+        for f in report.findings
+        if f.line is not None
+    ]
+    return [*out, ""] if out else []

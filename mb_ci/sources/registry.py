@@ -1,10 +1,247 @@
-"""Read labels and annotations from a registry over the OCI distribution API (not yet built)."""
+"""Read labels and annotations from a registry over the OCI distribution API, never the layers.
+
+Entry points:
+
+- ``inspect(ref, options) -> ImageFacts``: what ``mb-ci check docker://REF`` calls.
+- ``RegistryClient(options)``: share one across many references and threads (``mb-ci audit``).
+  ``client.inspect(ref)``, ``client.list_tags(repo)``, ``client.request_count`` (every HTTP
+  request sent, retries, redirects and token requests included) and ``client.close()``.
+  Manifests and config blobs are cached by digest and each is fetched once, even when threads
+  ask at the same time; bearer tokens are cached per (realm, service, scope, credentials) until
+  they expire; a registry's challenge is remembered, so later repositories on the same host get a
+  token before their first request instead of after a 401.
+- ``client.resolve(ref) -> digest | None``: one HEAD request; ``inspect(name@digest)`` then
+  reuses the cached manifest, so tags that share a digest cost one manifest fetch.
+- ``list_tags(repository_ref, options) -> list[str]``: OCI ``/tags/list``, following ``Link``.
+
+Authentication and tokens live in ``access.py``, HTTP (TLS, redirects, retries, size caps, the
+counter) in ``transport.py``, manifest parsing shared with the archive transports in ``oci.py``.
+The caches are unbounded: a config blob is a few KiB, so even a fleet of thousands is small.
+
+Round trips for ``host/app:tag``: manifest, config (plus 401 and token once per scope on an
+authenticated registry); an index costs one more request per platform for its manifest.
+"""
 
 from __future__ import annotations
 
-from mb_ci.errors import UsageError
-from mb_ci.models import ImageFacts
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+from mb_ci.errors import ImageError, RegistryError
+from mb_ci.models import ImageFacts, PlatformFacts
+from mb_ci.sources import SourceOptions, oci
+from mb_ci.sources.access import Access
+from mb_ci.sources.memo import Memo
+from mb_ci.sources.reference import Reference, parse_reference
+
+__all__ = ["Reference", "RegistryClient", "inspect", "list_tags", "parse_reference"]
+MAX_TAG_PAGES = 100
+PARALLEL = 4
 
 
-def inspect(ref: str, options: object = None) -> ImageFacts:
-    raise UsageError(f"docker://{ref}: the registry transport is not available yet")
+class RegistryClient:
+    """A registry client shared by many references and threads; see the module docstring."""
+
+    tag_page = 1000  # tags per /tags/list page
+
+    def __init__(self, options: SourceOptions | None = None) -> None:
+        self.options = options or SourceOptions()
+        self.access = Access(self.options)
+        self._documents = Memo()  # (kind, host, digest) -> bytes (manifests and configs)
+
+    @property
+    def request_count(self) -> int:
+        return self.access.http.count
+
+    def close(self) -> None:
+        self.access.http.close()
+
+    def __enter__(self) -> RegistryClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- public ---------------------------------------------------------------------------
+    def inspect(self, ref: str) -> ImageFacts:
+        """Every selected platform's labels, annotations, digests and layer descriptors."""
+        parsed = parse_reference(ref)
+        what = f"docker://{ref}"
+        body, header_type, digest = self._manifest(parsed, parsed.target, what, None)
+        doc = oci.load(body, what)
+        if not oci.is_index(doc, header_type):
+            facts = self._platform(parsed, doc, digest, None, what)
+            if self.options.platforms and not any(
+                oci.matches(p, facts.platform) for p in self.options.platforms
+            ):
+                raise ImageError(
+                    f"{what}: the image is {facts.platform or 'of unknown platform'} only; "
+                    f"--platform {', '.join(self.options.platforms)} is not in it"
+                )
+            return self._facts(ref, parsed, digest, (facts,), {}, ())
+        chosen, skipped = oci.select(oci.children(doc, what), self.options.platforms, what)
+
+        def one(entry: oci.Descriptor) -> PlatformFacts:
+            sub = f"{what} platform {entry.platform or entry.digest}"
+            data, sub_type, _ = self._manifest(parsed, entry.digest, sub, entry)
+            manifest = oci.load(data, sub)
+            if oci.is_index(manifest, sub_type):
+                raise ImageError(f"{sub}: nested image indexes are not supported")
+            return self._platform(parsed, manifest, entry.digest, entry, sub)
+
+        if len(chosen) == 1:
+            platforms = [one(chosen[0])]
+        else:
+            with ThreadPoolExecutor(min(PARALLEL, len(chosen))) as pool:
+                platforms = list(pool.map(one, chosen))
+        return self._facts(
+            ref, parsed, digest, tuple(platforms), oci.index_annotations(doc), tuple(skipped)
+        )
+
+    def resolve(self, ref: str) -> str | None:
+        """The digest a tag points at, from one HEAD request (``None`` if the registry is mum).
+
+        HEAD requests do not count against Docker Hub's pull limit, and tags that share a
+        digest then share one cached manifest fetch through ``inspect(name@digest)``.
+        """
+        parsed = parse_reference(ref)
+        if parsed.digest:
+            return parsed.digest
+        reply = self.access.get(
+            parsed,
+            f"/v2/{parsed.repository}/manifests/{parsed.target}",
+            {"Accept": oci.ACCEPT},
+            f"docker://{ref}",
+            method="HEAD",
+        )
+        digest = reply.headers.get("Docker-Content-Digest")
+        return digest if digest and oci.valid_digest(digest) else None
+
+    def list_tags(self, repository_ref: str) -> list[str]:
+        """Every tag of ``repository_ref`` (``host/name``), following ``Link`` pagination."""
+        parsed = parse_reference(repository_ref)
+        what = f"docker://{repository_ref}"
+        path = f"/v2/{parsed.repository}/tags/list?n={self.tag_page}"
+        tags: list[str] = []
+        for _page in range(MAX_TAG_PAGES):
+            reply = self.access.get(parsed, path, {"Accept": "application/json"}, what)
+            doc = oci.load(reply.body, f"{what} tags")
+            tags.extend(str(t) for t in doc.get("tags") or [] if isinstance(t, str))
+            nxt = _next_link(reply.headers.get("Link"))
+            if not nxt:
+                return tags
+            target = urlsplit(urljoin(reply.url, nxt))
+            if target.netloc and target.netloc != parsed.host:
+                raise RegistryError(f"{what}: tag list pagination points at another host")
+            path = target.path + (f"?{target.query}" if target.query else "")
+        raise RegistryError(f"{what}: more than {MAX_TAG_PAGES} pages of tags")
+
+    # -- fetching -------------------------------------------------------------------------
+    def _manifest(
+        self, ref: Reference, target: str, what: str, expected: oci.Descriptor | None
+    ) -> tuple[bytes, str | None, str]:
+        """``(body, media type header, digest)``; by digest it is cached and verified."""
+        if oci.valid_digest(target):
+            body, header = self._documents.get(
+                ("manifest", ref.host, target),
+                lambda: self._fetch_manifest(ref, target, what),
+            )
+            oci.verify(body, target, what)
+            if expected is not None and len(body) != expected.size:
+                raise RegistryError(f"{what}: manifest size differs from its descriptor")
+            return body, header, target
+        body, header = self._fetch_manifest(ref, target, what)
+        digest = oci.digest_of(body)
+        # seed the cache: a later name@digest (audit resolves tags to digests) costs nothing
+        self._documents.get(("manifest", ref.host, digest), lambda: (body, header))
+        return body, header, digest
+
+    def _fetch_manifest(self, ref: Reference, target: str, what: str) -> tuple[bytes, str | None]:
+        reply = self.access.get(
+            ref, f"/v2/{ref.repository}/manifests/{target}", {"Accept": oci.ACCEPT}, what
+        )
+        claimed = reply.headers.get("Docker-Content-Digest")
+        if claimed and oci.valid_digest(claimed):
+            oci.verify(reply.body, claimed, what)
+        return reply.body, reply.headers.get("Content-Type")
+
+    def _config(self, ref: Reference, desc: oci.Descriptor, what: str) -> dict[str, Any]:
+        if desc.size > oci.MAX_DOCUMENT:
+            raise RegistryError(f"{what}: config blob of {desc.size} bytes is too large")
+        body: bytes = self._documents.get(
+            ("blob", ref.host, desc.digest),
+            lambda: (
+                self.access.get(
+                    ref, f"/v2/{ref.repository}/blobs/{desc.digest}", {}, f"{what} config"
+                ).body
+            ),
+        )
+        oci.verify(body, desc.digest, f"{what} config blob")
+        if len(body) != desc.size:
+            raise RegistryError(f"{what}: config blob size differs from its descriptor")
+        return oci.load(body, f"{what} config")
+
+    def _platform(
+        self,
+        ref: Reference,
+        manifest: dict[str, Any],
+        digest: str,
+        entry: oci.Descriptor | None,
+        what: str,
+    ) -> PlatformFacts:
+        desc = oci.config_descriptor(manifest, what)
+        config = self._config(ref, desc, what)
+        return oci.platform_facts(
+            config,
+            digest=digest,
+            config_digest=desc.digest,
+            annotations=oci.manifest_annotations(manifest),
+            layer_list=oci.layers(manifest),
+            index_platform=entry.platform if entry else None,
+        )
+
+    def _facts(
+        self,
+        ref: str,
+        parsed: Reference,
+        digest: str,
+        platforms: tuple[PlatformFacts, ...],
+        annotations: dict[str, str],
+        skipped: tuple[str, ...],
+    ) -> ImageFacts:
+        return ImageFacts(
+            reference=ref,
+            transport="docker",
+            platforms=platforms,
+            digest=digest,
+            index_annotations=annotations,
+            skipped=skipped,
+            repo_tags=(f"{parsed.registry}/{parsed.repository}:{parsed.tag}",)
+            if parsed.tag and not parsed.digest
+            else (),
+        )
+
+
+def _next_link(header: str | None) -> str | None:
+    if not header:
+        return None
+    for part in header.split(","):
+        url, _, params = part.partition(";")
+        if 'rel="next"' in params.replace(" ", "") or "rel=next" in params.replace(" ", ""):
+            return url.strip().strip("<>")
+    return None
+
+
+def inspect(ref: str, options: SourceOptions | None = None) -> ImageFacts:
+    """``docker://REF``: one client, one reference."""
+    with RegistryClient(options) as client:
+        return client.inspect(ref)
+
+
+def list_tags(repository_ref: str, options: SourceOptions | None = None) -> list[str]:
+    """The tags of ``host/name`` (a ``docker://`` prefix is accepted)."""
+    if repository_ref.startswith("docker://"):
+        repository_ref = repository_ref[len("docker://") :]
+    with RegistryClient(options) as client:
+        return client.list_tags(repository_ref)

@@ -1,0 +1,382 @@
+"""Audit many images: inspect them with bounded concurrency, check each, filter and summarise."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from mb_ci import formats, urls
+from mb_ci.errors import EXIT_FINDINGS, EXIT_INSPECT, EXIT_OK, MbCiError, UsageError
+from mb_ci.models import CiFacts, Finding, GitFacts, ImageFacts, Severity
+from mb_ci.policy import Policy
+from mb_ci.vocab import CONCEPTS
+
+SCHEMA = "mb-ci/audit"
+VERSION = 1
+SHOWN_CONCEPTS = ("revision", "source", "version", "created")
+WHERE_KEYS = ("revision", "source", "version", "created", "container", "reference")
+
+
+@dataclass(frozen=True)
+class Target:
+    """One thing to audit: an image reference, and the container running it (``--running``)."""
+
+    reference: str
+    container: str | None = None
+    dangling: bool = False
+
+
+@dataclass(frozen=True)
+class AuditRow:
+    """The verdict on one image (or one container's image)."""
+
+    reference: str
+    verdict: str  # pass | fail | unreadable
+    container: str | None = None
+    image_id: str | None = None
+    digest: str | None = None
+    platforms: tuple[str, ...] = ()
+    concepts: Mapping[str, str | None] = field(default_factory=dict)
+    labels: Mapping[str, str] = field(default_factory=dict)
+    findings: tuple[Finding, ...] = ()
+    error: str | None = None
+    dangling: bool = False
+
+    @property
+    def errors(self) -> int:
+        return sum(1 for f in self.findings if f.severity is Severity.ERROR)
+
+    @property
+    def warnings(self) -> int:
+        return sum(1 for f in self.findings if f.severity is Severity.WARNING)
+
+    @property
+    def no_origin(self) -> bool:
+        """Readable, but carries neither a revision nor a source in either vocabulary."""
+        return self.verdict != "unreadable" and not (
+            self.concepts.get("revision") or self.concepts.get("source")
+        )
+
+    def key(self) -> tuple[str, str]:
+        return (self.container or "", self.reference)
+
+
+@dataclass(frozen=True)
+class Summary:
+    audited: int = 0
+    passed: int = 0
+    failed: int = 0
+    unreadable: int = 0
+    dangling: int = 0
+    no_origin: int = 0
+
+    @classmethod
+    def of(cls, rows: Iterable[AuditRow]) -> Summary:
+        rows = list(rows)
+        return cls(
+            audited=len(rows),
+            passed=sum(r.verdict == "pass" for r in rows),
+            failed=sum(r.verdict == "fail" for r in rows),
+            unreadable=sum(r.verdict == "unreadable" for r in rows),
+            dangling=sum(r.dangling for r in rows),
+            no_origin=sum(r.no_origin for r in rows),
+        )
+
+    def __add__(self, other: Summary) -> Summary:
+        return Summary(*(a + b for a, b in zip(self.as_tuple(), other.as_tuple(), strict=True)))
+
+    def as_tuple(self) -> tuple[int, ...]:
+        return (
+            self.audited,
+            self.passed,
+            self.failed,
+            self.unreadable,
+            self.dangling,
+            self.no_origin,
+        )
+
+
+@dataclass(frozen=True)
+class AuditResult:
+    """The shown rows, the summary over every audited image, and how the audit was run."""
+
+    rows: tuple[AuditRow, ...]
+    summary: Summary
+    shard: tuple[int, int] | None = None
+    shards: tuple[tuple[int, int], ...] = ()
+    git_head: str | None = None
+    policy: str | None = None
+    filters: tuple[str, ...] = ()
+
+    def exit_code(self, report_only: bool = False) -> int:
+        """1 when a shown image fails, else 3 when one could not be inspected, else 0.
+
+        Judged on the shown rows: the filters say which images the question is about.
+        """
+        if report_only:
+            return EXIT_OK
+        if any(r.verdict == "fail" for r in self.rows):
+            return EXIT_FINDINGS
+        return EXIT_INSPECT if any(r.verdict == "unreadable" for r in self.rows) else EXIT_OK
+
+
+# --- building rows ------------------------------------------------------------------------
+
+
+def concept_values(image: ImageFacts) -> dict[str, str | None]:
+    """Revision, source, version and created as the image states them (OCI key first)."""
+    out: dict[str, str | None] = {}
+    for concept in SHOWN_CONCEPTS:
+        out[concept] = None
+        for platform in image.platforms:
+            merged = {**image.index_annotations, **platform.annotations, **platform.labels}
+            value = next((merged[k] for k in CONCEPTS[concept] if merged.get(k)), None)
+            if value:
+                out[concept] = value
+                break
+    return out
+
+
+def judge(
+    target: Target,
+    image: ImageFacts,
+    git: GitFacts | None,
+    ci: CiFacts,
+    policy: Policy,
+    strict: bool = False,
+    now: dt.datetime | None = None,
+) -> AuditRow:
+    from mb_ci.checks import check_image
+
+    result = check_image(image, git, ci, policy, now)
+    errors = any(f.severity is Severity.ERROR for f in result.findings)
+    warnings = any(f.severity is Severity.WARNING for f in result.findings)
+    first = image.platforms[0] if image.platforms else None
+    return AuditRow(
+        reference=target.reference,
+        verdict="fail" if errors or (strict and warnings) else "pass",
+        container=target.container,
+        image_id=image.image_id,
+        digest=image.digest,
+        platforms=tuple(p.name for p in image.platforms),
+        concepts=concept_values(image),
+        labels=dict(first.labels) if first else {},
+        findings=result.findings,
+        dangling=target.dangling,
+    )
+
+
+def unreadable(target: Target, error: MbCiError) -> AuditRow:
+    return AuditRow(target.reference, "unreadable", target.container, error=str(error))
+
+
+def run(
+    targets: Sequence[Target],
+    inspect: Callable[[Target], ImageFacts],
+    decide: Callable[[Target, ImageFacts], AuditRow],
+    jobs: int,
+    progress: Callable[[int, int, AuditRow], None] | None = None,
+) -> list[AuditRow]:
+    """Inspect and judge every target on at most ``jobs`` threads; rows come back sorted."""
+
+    def one(target: Target) -> AuditRow:
+        try:
+            return decide(target, inspect(target))
+        except MbCiError as e:
+            return unreadable(target, e)
+
+    rows: list[AuditRow] = []
+    with ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="mb-ci-audit") as pool:
+        futures = [pool.submit(one, t) for t in targets]
+        try:
+            for done, future in enumerate(as_completed(futures), 1):
+                row = future.result()
+                rows.append(row)
+                if progress is not None:
+                    progress(done, len(targets), row)
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
+    return sorted(rows, key=AuditRow.key)
+
+
+# --- selecting ------------------------------------------------------------------------------
+
+
+def parse_shard(spec: str) -> tuple[int, int]:
+    """``N/M`` with 1 <= N <= M."""
+    n, sep, m = spec.partition("/")
+    if not sep or not n.isdigit() or not m.isdigit() or not 1 <= int(n) <= int(m):
+        raise UsageError(f"--shard {spec}: expected N/M with 1 <= N <= M", "e.g. --shard 2/4")
+    return int(n), int(m)
+
+
+def in_shard(reference: str, shard: tuple[int, int]) -> bool:
+    """Whether ``reference`` belongs to shard N of M.
+
+    Chosen by a hash of the reference, not by its position, so that every matrix job agrees even
+    when the tag list changes between their listings.
+    """
+    n, m = shard
+    digest = hashlib.sha256(reference.encode()).digest()
+    return int.from_bytes(digest[:8], "big") % m == n - 1
+
+
+@dataclass(frozen=True)
+class Filters:
+    where: tuple[tuple[str, str], ...] = ()
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None
+    failing: bool = False
+
+    def describe(self) -> tuple[str, ...]:
+        out = [f"{k}={v}" for k, v in self.where]
+        if self.since:
+            out.append(f"since={self.since.isoformat()}")
+        if self.until:
+            out.append(f"until={self.until.isoformat()}")
+        if self.failing:
+            out.append("failing")
+        return tuple(out)
+
+
+def parse_where(spec: str) -> tuple[str, str]:
+    key, sep, value = spec.partition("=")
+    key, value = key.strip().lower(), value.strip()
+    if not sep or not value:
+        raise UsageError(f"--where {spec}: expected KEY=VALUE", "e.g. --where revision=abc1234")
+    if key not in WHERE_KEYS and "." not in key:
+        raise UsageError(
+            f"--where {spec}: unknown key '{key}'",
+            f"use one of {', '.join(WHERE_KEYS)}, or a full label key",
+        )
+    if key == "revision" and not formats.is_git_sha(value.removesuffix("-dirty")):
+        raise UsageError(
+            f"--where {spec}: not a commit SHA", "give at least 7 hex digits of the commit"
+        )
+    return key, value
+
+
+def parse_when(text: str, option: str, now: dt.datetime | None = None) -> dt.datetime:
+    """An RFC 3339 time, a date (``2024-05-01``, midnight UTC), or a duration ago (``7d``)."""
+    now = now or dt.datetime.now(dt.timezone.utc)
+    when = formats.parse_rfc3339(text)
+    if when is not None:
+        return when
+    try:
+        day = dt.date.fromisoformat(text.strip())
+        return dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc)
+    except ValueError:
+        pass
+    seconds = formats.parse_duration(text)
+    if seconds is not None:
+        return now - dt.timedelta(seconds=seconds)
+    raise UsageError(
+        f"{option} {text}: not a time",
+        "give an RFC 3339 time, a date (2024-05-01) or a duration ago (12h, 7d, 2w)",
+    )
+
+
+def same_revision(wanted: str, label: str) -> bool:
+    """Two SHAs name the same commit when one starts with the other and it has >= 7 digits."""
+    a, b = wanted.lower().removesuffix("-dirty"), label.strip().lower().removesuffix("-dirty")
+    short, long_ = sorted((a, b), key=len)
+    return len(short) >= 7 and formats.is_git_sha(short) and long_.startswith(short)
+
+
+def matches(row: AuditRow, filters: Filters) -> bool:
+    if filters.failing and row.verdict == "pass":
+        return False
+    for key, wanted in filters.where:
+        if not _where_holds(row, key, wanted):
+            return False
+    if filters.since or filters.until:
+        created = formats.parse_rfc3339(row.concepts.get("created") or "")
+        if created is None:
+            return False
+        if filters.since and created < filters.since:
+            return False
+        if filters.until and created > filters.until:
+            return False
+    return True
+
+
+def _where_holds(row: AuditRow, key: str, wanted: str) -> bool:
+    if key == "container":
+        return row.container == wanted
+    if key == "reference":
+        return row.reference == wanted
+    if "." in key:
+        return row.labels.get(key) == wanted
+    value = row.concepts.get(key)
+    if not value:
+        return False
+    if key == "revision":
+        return same_revision(wanted, value)
+    if key == "source":
+        return urls.same_repo(wanted, value)
+    return value == wanted
+
+
+# --- JSON round trip (for --merge) -----------------------------------------------------------
+
+
+def row_dict(row: AuditRow) -> dict[str, Any]:
+    from mb_ci.report.json_report import finding_dict
+    from mb_ci.safety import redact
+
+    return {
+        "reference": redact(row.reference),
+        "container": row.container,
+        "verdict": row.verdict,
+        "image_id": row.image_id,
+        "digest": row.digest,
+        "platforms": list(row.platforms),
+        **{c: (redact(v) if v else v) for c, v in row.concepts.items()},
+        "errors": row.errors,
+        "warnings": row.warnings,
+        "dangling": row.dangling,
+        "no_origin": row.no_origin,
+        "error": redact(row.error) if row.error else None,
+        "labels": {k: redact(v) for k, v in sorted(row.labels.items())},
+        "findings": [finding_dict(f) for f in row.findings],
+    }
+
+
+def row_from_dict(data: Mapping[str, Any]) -> AuditRow:
+    findings = tuple(
+        Finding(
+            f["check"],
+            Severity(f["severity"]),
+            f["message"],
+            f.get("label"),
+            f.get("expected"),
+            f.get("actual"),
+            f.get("platform"),
+            f.get("line"),
+            f.get("detail") or {},
+        )
+        for f in data.get("findings") or ()
+    )
+    return AuditRow(
+        reference=data["reference"],
+        verdict=data["verdict"],
+        container=data.get("container"),
+        image_id=data.get("image_id"),
+        digest=data.get("digest"),
+        platforms=tuple(data.get("platforms") or ()),
+        concepts={c: data.get(c) for c in SHOWN_CONCEPTS},
+        labels=dict(data.get("labels") or {}),
+        findings=findings,
+        error=data.get("error"),
+        dangling=bool(data.get("dangling")),
+    )
+
+
+def with_rows(result: AuditResult, rows: Iterable[AuditRow]) -> AuditResult:
+    return replace(result, rows=tuple(sorted(rows, key=AuditRow.key)))

@@ -1,0 +1,112 @@
+"""Merge the JSON reports of a sharded audit (``--shard N/M`` in CI matrix jobs) into one."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from mb_ci.audit import SCHEMA, VERSION, AuditResult, AuditRow, Summary, row_from_dict
+from mb_ci.errors import UsageError
+
+MAX_REPORT_BYTES = 256 * 1024 * 1024
+_COUNTS = ("audited", "passed", "failed", "unreadable", "dangling", "no_origin")
+
+
+def load(path: str) -> dict[str, Any]:
+    """A parsed ``mb-ci/audit`` envelope, or a one-line error naming the file and the fix."""
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read(MAX_REPORT_BYTES + 1)
+    except OSError as e:
+        raise UsageError(f"--merge {path}: cannot read: {e.strerror}") from e
+    if len(raw) > MAX_REPORT_BYTES:
+        raise UsageError(f"--merge {path}: larger than 256 MiB")
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as e:
+        raise UsageError(
+            f"--merge {path}: not JSON: {e}", "pass audit reports written with --format json"
+        ) from e
+    if not isinstance(data, dict) or data.get("schema") != SCHEMA:
+        raise UsageError(
+            f"--merge {path}: not an mb-ci audit report (schema is not '{SCHEMA}')",
+            "write it with `mb-ci audit --format json`",
+        )
+    if data.get("version") != VERSION:
+        raise UsageError(
+            f"--merge {path}: audit report version {data.get('version')!r} is not {VERSION}",
+            "merge reports written by the same mb-ci release",
+        )
+    return data
+
+
+def _shard(text: Any, path: str) -> tuple[int, int] | None:
+    if text is None:
+        return None
+    n, _, m = str(text).partition("/")
+    if not (n.isdigit() and m.isdigit()):
+        raise UsageError(f"--merge {path}: shard {text!r} is not N/M")
+    return int(n), int(m)
+
+
+def merge(documents: Sequence[tuple[str, dict[str, Any]]]) -> AuditResult:
+    """One result from several reports: rows joined and sorted, summaries added up.
+
+    When the reports come from ``--shard``, every shard 1..M must be there exactly once, so a
+    failed or forgotten matrix job cannot pass unnoticed.
+    """
+    rows: dict[tuple[str, str], tuple[str, AuditRow]] = {}
+    summary = Summary()
+    shards: list[tuple[int, int]] = []
+    filters: list[str] = []
+    git_head = policy = None
+    for path, data in documents:
+        try:
+            counts = data.get("summary") or {}
+            summary = summary + Summary(*(int(counts.get(k, 0)) for k in _COUNTS))
+            for item in data.get("images") or ():
+                row = row_from_dict(item)
+                if row.key() in rows:
+                    raise UsageError(
+                        f"--merge {path}: {row.reference} is also in {rows[row.key()][0]}",
+                        "merge the reports of one sharded audit, each once",
+                    )
+                rows[row.key()] = (path, row)
+        except (KeyError, TypeError, ValueError) as e:
+            raise UsageError(f"--merge {path}: malformed audit report ({e})") from e
+        shard = _shard(data.get("shard"), path)
+        if shard is not None:
+            shards.append(shard)
+        filters.extend(f for f in data.get("filters") or () if f not in filters)
+        git_head = git_head or data.get("git_head")
+        policy = policy or data.get("policy")
+    _check_shards(shards, len(documents))
+    return AuditResult(
+        rows=tuple(sorted((row for _, row in rows.values()), key=AuditRow.key)),
+        summary=summary,
+        shards=tuple(sorted(shards)),
+        git_head=git_head,
+        policy=policy,
+        filters=tuple(filters),
+    )
+
+
+def _check_shards(shards: list[tuple[int, int]], documents: int) -> None:
+    if not shards:
+        return
+    if len(shards) != documents:
+        raise UsageError("--merge: some reports are shards and some are not")
+    counts = {m for _, m in shards}
+    if len(counts) != 1:
+        raise UsageError(f"--merge: shards of different splits ({', '.join(map(str, counts))})")
+    total = counts.pop()
+    seen = [n for n, _ in shards]
+    missing = [f"{n}/{total}" for n in range(1, total + 1) if n not in seen]
+    twice = sorted({f"{n}/{total}" for n in seen if seen.count(n) > 1})
+    if twice:
+        raise UsageError(f"--merge: shard {', '.join(twice)} given more than once")
+    if missing:
+        raise UsageError(
+            f"--merge: shard {', '.join(missing)} missing", "pass every matrix job's report"
+        )

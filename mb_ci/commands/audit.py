@@ -1,0 +1,256 @@
+"""``mb-ci audit``: judge running containers or many image references at once, and filter them."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import TYPE_CHECKING, TextIO
+
+if TYPE_CHECKING:
+    from mb_ci.audit import AuditResult, AuditRow, Filters
+
+NAME = "audit"
+HELP = "audit running containers or many images: labels, verdicts, filters, JSON/CSV"
+FORMATS = {"text": "audit_text", "json": "audit_json", "csv": "audit_csv"}
+
+
+def default_jobs() -> int:
+    """Threads mostly wait on the network, so more than the cores; bounded to stay polite."""
+    return min(16, 8 * (os.cpu_count() or 1))
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    env = os.environ
+    what = parser.add_argument_group("what to audit")
+    what.add_argument("images", nargs="*", metavar="REF", help="image references, any transport")
+    what.add_argument("--running", action="store_true", help="every running container's image")
+    what.add_argument(
+        "--from-file",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="read references from FILE, one a line, '#' starts a comment ('-': stdin)",
+    )
+    what.add_argument(
+        "--all-tags", action="store_true", help="expand each docker://REGISTRY/REPO to its tags"
+    )
+    what.add_argument("--shard", metavar="N/M", help="audit only shard N of M (CI matrix jobs)")
+    what.add_argument(
+        "--merge",
+        nargs="+",
+        metavar="FILE",
+        help="merge the JSON reports of a sharded audit instead of auditing",
+    )
+    which = parser.add_argument_group("which images to show")
+    which.add_argument(
+        "--where",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="revision=SHA (any >=7-digit abbreviation), source=URL (any spelling), version=, "
+        "container=, reference=, or a full label key (repeatable; all must hold)",
+    )
+    which.add_argument("--since", metavar="WHEN", help="created at or after WHEN (time, date, 7d)")
+    which.add_argument("--until", metavar="WHEN", help="created at or before WHEN")
+    which.add_argument("--failing", action="store_true", help="show only images that fail")
+    out = parser.add_argument_group("output and policy")
+    out.add_argument("--format", choices=tuple(FORMATS), default="text")
+    out.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE")
+    out.add_argument(
+        "--report",
+        action="append",
+        default=[],
+        metavar="FORMAT=PATH",
+        help="also write FORMAT (text, json, csv) to PATH (repeatable)",
+    )
+    out.add_argument("--policy", default=env.get("MB_CI_POLICY"), metavar="FILE")
+    out.add_argument("--repo", default=env.get("MB_CI_REPO", "."), metavar="DIR")
+    out.add_argument(
+        "--no-git", action="store_true", help="judge the policy only, even inside a checkout"
+    )
+    out.add_argument("--strict", action="store_true", help="warnings fail too")
+    out.add_argument(
+        "--report-only", action="store_true", help="exit 0 whatever the findings (still 2 on usage)"
+    )
+    out.add_argument(
+        "--jobs",
+        "-j",
+        type=int,
+        default=default_jobs(),
+        metavar="N",
+        help=f"images inspected at once (default {default_jobs()})",
+    )
+    out.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
+    from mb_ci.commands.common import add_source_options
+
+    add_source_options(parser)
+
+
+def _reports(specs: list[str]) -> list[tuple[str, str]]:
+    from mb_ci.errors import UsageError
+
+    out = []
+    for spec in specs:
+        fmt, sep, path = spec.partition("=")
+        if not sep or not path or fmt not in FORMATS:
+            raise UsageError(
+                f"--report {spec}: expected FORMAT=PATH with FORMAT text, json or csv",
+                "e.g. --report json=audit.json",
+            )
+        out.append((fmt, path))
+    return out
+
+
+def _filters(args: argparse.Namespace) -> Filters:
+    from mb_ci import audit
+
+    return audit.Filters(
+        where=tuple(audit.parse_where(w) for w in args.where),
+        since=audit.parse_when(args.since, "--since") if args.since else None,
+        until=audit.parse_when(args.until, "--until") if args.until else None,
+        failing=args.failing,
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from mb_ci import audit
+    from mb_ci.errors import UsageError
+
+    reports = _reports(args.report)
+    filters = _filters(args)
+    shard = audit.parse_shard(args.shard) if args.shard else None
+    if args.jobs < 1 or args.jobs > 256:
+        raise UsageError(f"--jobs {args.jobs}: expected 1 to 256")
+    if args.merge:
+        if args.images or args.running or args.from_file or shard:
+            raise UsageError("--merge combines reports; give no references, --running or --shard")
+        from mb_ci import audit_merge
+
+        merged = audit_merge.merge([(p, audit_merge.load(p)) for p in args.merge])
+        result = replace(
+            merged,
+            rows=tuple(r for r in merged.rows if audit.matches(r, filters)),
+            filters=merged.filters
+            + tuple(f for f in filters.describe() if f not in merged.filters),
+        )
+    else:
+        result = _audit(args, filters, shard)
+    _emit(result, args, reports)
+    return result.exit_code(args.report_only)
+
+
+def _audit(
+    args: argparse.Namespace, filters: Filters, shard: tuple[int, int] | None
+) -> AuditResult:
+    from mb_ci import audit, ci_env, fleet, gitfacts
+    from mb_ci.commands.common import policy_for, source_options
+    from mb_ci.errors import CheckoutError, UsageError
+    from mb_ci.sources import split_reference
+
+    for ref in args.images:
+        split_reference(ref)
+    refs = list(args.images)
+    for path in args.from_file:
+        refs.extend(fleet.read_reference_file(path))
+    if not refs and not args.running:
+        raise UsageError("nothing to audit", "give references, --from-file FILE or --running")
+    options = source_options(args)
+    policy = policy_for(args)
+    git = None
+    if not args.no_git:
+        try:
+            git = gitfacts.read(args.repo, policy.git.remote)
+        except CheckoutError:
+            git = None  # not a checkout: the audit judges the policy only
+    ci = ci_env.read(os.environ)
+    inspector = fleet.Inspector(options)
+    try:
+        if args.all_tags:
+            refs = inspector.expand_all_tags(refs)
+        targets = [audit.Target(r) for r in fleet.unique(refs)]
+        if args.running:
+            targets = inspector.running_targets() + targets
+        if shard is not None:
+            targets = [t for t in targets if audit.in_shard(t.container or t.reference, shard)]
+        progress = None if args.quiet else Progress(sys.stderr)
+        rows = audit.run(
+            targets,
+            inspector,
+            lambda t, image: audit.judge(t, image, git, ci, policy, args.strict),
+            args.jobs,
+            progress,
+        )
+        if progress is not None:
+            progress.close()
+    finally:
+        inspector.close()
+    return audit.AuditResult(
+        rows=tuple(r for r in rows if audit.matches(r, filters)),
+        summary=audit.Summary.of(rows),
+        shard=shard,
+        git_head=git.head if git else None,
+        policy=policy.path,
+        filters=filters.describe(),
+    )
+
+
+def _render(result: AuditResult, fmt: str, color: bool) -> str:
+    import importlib
+
+    from mb_ci.report import RenderOptions
+
+    module = importlib.import_module(f"mb_ci.report.{FORMATS[fmt]}")
+    text: str = module.render(result, RenderOptions(color=color))
+    return text
+
+
+def _emit(result: AuditResult, args: argparse.Namespace, reports: list[tuple[str, str]]) -> None:
+    from mb_ci.fsutil import write_text
+    from mb_ci.report.audit_text import summary_line
+
+    to_tty = args.output is None and sys.stdout.isatty()
+    color = to_tty and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
+    text = _render(result, args.format, bool(color))
+    for fmt, path in reports:
+        write_text(path, _render(result, fmt, False))
+    if args.output:
+        write_text(args.output, text)
+    else:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    if args.output or args.format != "text":
+        sys.stderr.write(f"mb-ci audit: {summary_line(result.summary, len(result.rows))}\n")
+
+
+class Progress:
+    """A bar that redraws itself on a terminal; one plain line per image anywhere else."""
+
+    WIDTH = 30
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.tty = bool(getattr(stream, "isatty", lambda: False)())
+        self.failed = 0
+        self.drawn = False
+
+    def __call__(self, done: int, total: int, row: AuditRow) -> None:
+        from mb_ci.safety import safe
+
+        self.failed += row.verdict != "pass"
+        if self.tty:
+            filled = self.WIDTH * done // max(total, 1)
+            bar = "#" * filled + "." * (self.WIDTH - filled)
+            self.stream.write(f"\r\x1b[2Kaudit [{bar}] {done}/{total}, {self.failed} not passing")
+            self.drawn = True
+        else:
+            who = row.container or row.reference
+            self.stream.write(f"mb-ci audit: {done}/{total} {safe(who, 120)}: {row.verdict}\n")
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.drawn:
+            self.stream.write("\r\x1b[2K")
+            self.stream.flush()

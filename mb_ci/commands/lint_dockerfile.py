@@ -1,0 +1,79 @@
+"""``mb-ci lint-dockerfile [PATH...]``: apply the label policy to a Dockerfile before any build."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from mb_ci.commands.common import add_common, emit, policy_for
+from mb_ci.models import Report
+from mb_ci.policy import Policy
+
+NAME = "lint-dockerfile"
+HELP = "check the LABELs of a Dockerfile's final stage against the policy (no build needed)"
+# formats whose output for several Dockerfiles can simply follow one another on stdout
+_STREAMABLE = ("text", "github")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "paths",
+        nargs="*",
+        default=["Dockerfile"],
+        metavar="PATH",
+        help="Dockerfiles to lint (default: Dockerfile)",
+    )
+    parser.add_argument(
+        "--target",
+        metavar="STAGE",
+        help="lint this stage instead of the last one (as `docker build --target`)",
+    )
+    add_common(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    from mb_ci import report as reporting
+    from mb_ci.commands.common import parse_reports
+    from mb_ci.errors import UsageError
+
+    fmt = reporting.resolve(args.format)
+    parse_reports(args.report)  # a bad --report is a usage error before any work is done
+    paths = list(dict.fromkeys(args.paths))
+    if len(paths) > 1 and (args.output or args.report or fmt not in _STREAMABLE):
+        raise UsageError(
+            f"{len(paths)} Dockerfiles with --output, --report or --format {fmt}",
+            "lint one Dockerfile per run for a report file",
+        )
+    policy = policy_for(args)
+    worst = 0
+    for path in paths:
+        code = emit(lint(path, policy, args.target), args)
+        worst = max(worst, code)
+        sys.stdout.flush()
+    return worst
+
+
+def lint(path: str, policy: Policy, target: str | None = None) -> Report:
+    """Read, evaluate and check one Dockerfile: everything but the output."""
+    from pathlib import PurePath
+
+    from mb_ci.checks.dockerfile import check_dockerfile
+    from mb_ci.dockerfile import evaluate, read
+    from mb_ci.models import ImageFacts, PlatformFacts
+
+    final = evaluate(read(path), target)
+    findings, checked = check_dockerfile(final, policy)
+    labels = {k: f.value for k, f in final.labels.items()}
+    # the final stage's labels, shown by every reporter the way an image's are
+    facts = ImageFacts(
+        reference=path, transport="dockerfile", platforms=(PlatformFacts(None, labels),)
+    )
+    return Report(
+        command=NAME,
+        subject=path,
+        findings=findings,
+        image=facts,
+        checked=checked,
+        dockerfile=PurePath(path).as_posix(),
+        extra={"stage": final.stage, "base": final.base or "scratch"},
+    )

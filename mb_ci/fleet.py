@@ -1,0 +1,214 @@
+"""Where an audit's images come from: running containers, reference lists, registry tag lists."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future
+from dataclasses import replace
+from typing import Any, Generic, TypeVar
+
+from mb_ci.audit import Target
+from mb_ci.errors import ImageError, UsageError
+from mb_ci.models import ImageFacts
+from mb_ci.sources import SourceOptions, split_reference
+
+MAX_LIST_BYTES = 8 * 1024 * 1024
+ENGINE_CALLS = 8
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class Once(Generic[K, V]):
+    """Compute a value once per key, whichever thread asks first; the others wait for it."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._futures: dict[K, Future[V]] = {}
+
+    def get(self, key: K, compute: Callable[[], V]) -> V:
+        with self._lock:
+            future = self._futures.get(key)
+            owner = future is None
+            if future is None:
+                future = self._futures[key] = Future()
+        if owner:
+            try:
+                future.set_result(compute())
+            except BaseException as e:
+                future.set_exception(e)
+        return future.result()
+
+
+def read_reference_file(path: str) -> list[str]:
+    """One reference per line; ``#`` starts a comment; ``-`` is standard input."""
+    import sys
+
+    try:
+        if path == "-":
+            text = sys.stdin.read(MAX_LIST_BYTES + 1)
+        else:
+            with open(path, encoding="utf-8") as fh:
+                text = fh.read(MAX_LIST_BYTES + 1)
+    except OSError as e:
+        raise UsageError(f"--from-file {path}: cannot read: {e.strerror}") from e
+    except UnicodeDecodeError as e:
+        raise UsageError(f"--from-file {path}: not UTF-8 text") from e
+    if len(text) > MAX_LIST_BYTES:
+        raise UsageError(f"--from-file {path}: larger than 8 MiB", "split the list")
+    refs = []
+    for number, line in enumerate(text.splitlines(), 1):
+        ref = line.split("#", 1)[0].strip()
+        if not ref:
+            continue
+        try:
+            split_reference(ref)
+        except UsageError as e:
+            raise UsageError(f"{path}:{number}: {e.message}", e.hint) from e
+        refs.append(ref)
+    return refs
+
+
+def unique(refs: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(refs))
+
+
+class Inspector:
+    """Inspect references on any transport, sharing one engine client and one registry client.
+
+    Images in the local engine are read with one ``docker image inspect`` each, memoised by
+    reference; every other transport goes through :func:`mb_ci.sources.inspect`, or through one
+    shared registry client when the registry source offers one (it caches manifests and configs
+    by digest, so tags that point at the same image cost one fetch).
+    """
+
+    def __init__(self, options: SourceOptions) -> None:
+        self.options = options
+        self._engine: Any = None
+        self._registry: Any = None
+        self._lock = threading.Lock()
+        self._daemon: Once[str, dict[str, Any]] = Once()
+        # the engine is local and the SDK keeps 10 connections: more callers only queue
+        self._engine_slots = threading.BoundedSemaphore(ENGINE_CALLS)
+        self.running: dict[str, ImageFacts] = {}
+
+    def engine(self) -> Any:
+        with self._lock:
+            if self._engine is None:
+                from mb_ci.sources import daemon
+
+                self._engine = daemon.client()
+            return self._engine
+
+    def registry_client(self) -> Any:
+        with self._lock:
+            if self._registry is None:
+                from mb_ci.sources import registry
+
+                factory = getattr(registry, "RegistryClient", None)
+                self._registry = factory(self.options) if factory is not None else False
+            return self._registry
+
+    def expand_all_tags(self, refs: list[str]) -> list[str]:
+        """Every tag of each ``docker://REGISTRY/REPO``; references on other transports stay."""
+        out: list[str] = []
+        for ref in refs:
+            transport, rest = split_reference(ref)
+            if transport != "docker":
+                out.append(ref)  # other transports name one image each
+                continue
+            if "@" in rest or ":" in rest.rsplit("/", 1)[-1]:
+                raise UsageError(
+                    f"--all-tags: {ref} names a tag or digest", "give docker://REGISTRY/REPO"
+                )
+            client = self.registry_client()
+            if not client:
+                raise UsageError("--all-tags needs the registry transport, which is not available")
+            out.extend(f"docker://{rest}:{tag}" for tag in client.list_tags(rest))
+        return out
+
+    def _from_registry(self, client: Any, ref: str) -> ImageFacts:
+        """Through the shared client; a tag is resolved to its digest first (one HEAD).
+
+        Tags that share a digest then share one cached manifest and config fetch, and HEAD
+        requests do not count against Docker Hub's pull limit.
+        """
+        name, at, _ = ref.partition("@")
+        resolve = getattr(client, "resolve", None)
+        digest = resolve(ref) if callable(resolve) and not at else None
+        if digest is None:
+            facts: ImageFacts = client.inspect(ref)
+            return facts
+        base = name.rsplit(":", 1)[0] if ":" in name.rsplit("/", 1)[-1] else name
+        facts = client.inspect(f"{base}@{digest}")
+        return replace(facts, reference=ref, repo_tags=(name,))
+
+    def __call__(self, target: Target) -> ImageFacts:
+        if target.container is not None and target.container in self.running:
+            return self.running[target.container]
+        transport, rest = split_reference(target.reference)
+        if transport == "docker-daemon":
+            from mb_ci.sources import daemon
+
+            return daemon.facts(rest, self.image_attrs(rest))
+        if transport == "docker":
+            client = self.registry_client()
+            if client:
+                return self._from_registry(client, rest)
+        from mb_ci import sources
+
+        return sources.inspect(target.reference, self.options)
+
+    def image_attrs(self, ref: str) -> dict[str, Any]:
+        return self._daemon.get(ref, lambda: self._inspect_image(ref))
+
+    def _inspect_image(self, ref: str) -> dict[str, Any]:
+        from docker.errors import APIError, DockerException, ImageNotFound, NotFound
+        from requests.exceptions import RequestException
+
+        from mb_ci.sources.daemon import _reason
+
+        try:
+            with self._engine_slots:
+                attrs: dict[str, Any] = self.engine().api.inspect_image(ref)
+            return attrs
+        except (ImageNotFound, NotFound) as e:
+            raise ImageError(f"{ref}: no such image in the Docker engine") from e
+        except APIError as e:
+            raise ImageError(f"{ref}: the Docker engine refused: {e.explanation or e}") from e
+        except (DockerException, RequestException) as e:
+            raise ImageError(f"cannot reach the Docker engine: {_reason(e)}") from e
+
+    def running_targets(self) -> list[Target]:
+        """One target per running container; each distinct image is inspected once, later."""
+        from docker.errors import DockerException
+        from requests.exceptions import RequestException
+
+        from mb_ci.sources import daemon
+
+        try:
+            listed = self.engine().api.containers()
+        except (DockerException, RequestException) as e:
+            raise ImageError(f"cannot list containers: {daemon._reason(e)}") from e
+        targets = []
+        for item in listed:
+            name = ((item.get("Names") or ["?"])[0] or "?").lstrip("/")
+            image_id = item.get("ImageID") or item.get("Image") or ""
+            targets.append((name, str(item.get("Image") or image_id), image_id))
+        for name, shown, image_id in targets:
+            try:
+                attrs = self.image_attrs(image_id)
+            except ImageError:
+                continue  # the row will say why when it is inspected again
+            self.running[name] = daemon.facts(shown, attrs)
+        return [Target(shown, name, dangling=self._dangling(name)) for name, shown, _ in targets]
+
+    def _dangling(self, container: str) -> bool:
+        facts = self.running.get(container)
+        return facts is not None and not [t for t in facts.repo_tags if t != "<none>:<none>"]
+
+    def close(self) -> None:
+        for client in (self._engine, self._registry):
+            close = getattr(client, "close", None)
+            if callable(close):
+                close()

@@ -1,0 +1,134 @@
+"""SARIF 2.1.0 for code scanning: one rule per check id, results at the Dockerfile's LABEL line."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from mb_ci import __version__
+from mb_ci.catalog import CHECKS, CheckInfo
+from mb_ci.models import Finding, Report, Severity
+from mb_ci.report import RenderOptions
+from mb_ci.safety import printable, redact
+
+SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
+DEFAULT_LOCATION = "Dockerfile"
+_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
+_SECURITY = {"label-credentials", "source-credentials"}
+
+
+def text(value: str | None, limit: int | None = 1000) -> str:
+    """A hostile value as SARIF plain text: redacted, controls escaped, and brackets escaped.
+
+    SARIF 2.1.0 §3.11.6: ``[text](n)`` in a message is an embedded link, so literal ``[``, ``]``
+    and ``\\`` are escaped with a backslash.
+    """
+    out = printable(redact(value or ""), limit)
+    return out.replace("\\", "\\\\").replace("[", "\\[").replace("]", "\\]")
+
+
+def _name(check_id: str) -> str:
+    return "".join(part.capitalize() for part in check_id.split("-"))
+
+
+def rule(info: CheckInfo) -> dict[str, Any]:
+    tags = ["provenance", "container"]
+    if info.id in _SECURITY:
+        tags.append("security")
+    return {
+        "id": info.id,
+        "name": _name(info.id),
+        "shortDescription": {"text": info.summary},
+        "fullDescription": {"text": info.help},
+        "help": {"text": info.help, "markdown": f"**{info.summary}**\n\n{info.help}"},
+        "defaultConfiguration": {"level": _LEVEL.get(info.severity, "none")},
+        "properties": {"tags": tags, "precision": "very-high"},
+    }
+
+
+def fingerprint(finding: Finding, path: str) -> str:
+    """Stable across runs: what the finding is about, never the values it quotes."""
+    key = "\0".join([finding.check, finding.label or "", finding.platform or "", path])
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def _message(finding: Finding) -> str:
+    out = (f"{text(finding.label, 200)}: " if finding.label else "") + text(finding.message)
+    if finding.expected is not None:
+        out += f" (expected: {text(finding.expected, 300)}"
+        out += f"; actual: {text(finding.actual, 300)})" if finding.actual is not None else ")"
+    elif finding.actual is not None:
+        out += f" (actual: {text(finding.actual, 300)})"
+    return out
+
+
+def result(finding: Finding, report: Report, rule_index: dict[str, int]) -> dict[str, Any]:
+    path = report.dockerfile or DEFAULT_LOCATION
+    physical: dict[str, Any] = {"artifactLocation": {"uri": path, "uriBaseId": "%SRCROOT%"}}
+    if finding.line and report.dockerfile:
+        physical["region"] = {"startLine": finding.line}
+    out: dict[str, Any] = {
+        "ruleId": finding.check,
+        "level": _LEVEL.get(finding.severity, "none"),
+        "message": {"text": _message(finding)},
+        "locations": [{"physicalLocation": physical}],
+        "partialFingerprints": {"mbCiFinding/v1": fingerprint(finding, path)},
+    }
+    if finding.check in rule_index:
+        out["ruleIndex"] = rule_index[finding.check]
+    props = {
+        key: printable(redact(value), 1000)
+        for key, value in (
+            ("label", finding.label),
+            ("platform", finding.platform),
+            ("expected", finding.expected),
+            ("actual", finding.actual),
+        )
+        if value is not None
+    }
+    if props:
+        out["properties"] = props
+    return out
+
+
+def document(report: Report, options: RenderOptions) -> dict[str, Any]:
+    rules = [rule(info) for info in CHECKS.values()]
+    rule_index = {r["id"]: i for i, r in enumerate(rules)}
+    run: dict[str, Any] = {
+        "tool": {
+            "driver": {
+                "name": "mb-ci",
+                "version": __version__,
+                "semanticVersion": __version__,
+                "rules": rules,
+            }
+        },
+        "automationDetails": {"id": f"mb-ci/{report.command}/"},
+        "invocations": [
+            {
+                "executionSuccessful": True,
+                "properties": {
+                    "subject": printable(redact(report.subject), 500),
+                    "result": "pass" if report.passed(options.strict) else "fail",
+                    "matchedCommit": report.matched_commit,
+                },
+            }
+        ],
+        "results": [result(f, report, rule_index) for f in report.findings],
+    }
+    if report.git is not None:
+        run["versionControlProvenance"] = [
+            {
+                "repositoryUri": report.git.remote_normalized,
+                "revisionId": report.git.head,
+                **({"branch": report.git.branch} if report.git.branch else {}),
+            }
+        ]
+        if not report.git.remote_normalized:
+            del run["versionControlProvenance"]
+    return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
+
+
+def render(report: Report, options: RenderOptions) -> str:
+    return json.dumps(document(report, options), indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,292 @@
+"""Bounded HTTP for registries: TLS choice per host, redirects, retries, size caps, a counter.
+
+``Http`` is thread-safe: each thread gets its own ``requests.Session`` (requests documents
+sessions as not thread-safe), the counter and the per-host scheme memo sit behind a lock.
+``requests`` is imported here only, and this module only on the registry path.
+
+- ``verify`` is passed with every request, because ``REQUESTS_CA_BUNDLE`` and ``CURL_CA_BUNDLE``
+  silently override a session-level ``verify`` (https://github.com/psf/requests/issues/3829).
+- Redirects are followed by hand, at most 5, dropping ``Authorization`` whenever the host
+  changes: registries redirect blob downloads to storage on other hosts, which must never see
+  the registry's token.
+- 429 and 5xx are retried twice, waiting for ``Retry-After`` (capped at 10 s).
+- Bodies are read in chunks and refused beyond ``limit`` bytes; a short body is an error.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urljoin, urlsplit
+
+from mb_ci.errors import RegistryError
+from mb_ci.sources.tls import hostname, is_loopback, plain_allowed, tls_for
+
+if TYPE_CHECKING:
+    import requests
+
+    from mb_ci.sources import SourceOptions
+
+RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
+ATTEMPTS = 3
+MAX_WAIT = 10.0
+MAX_REDIRECTS = 5
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A finished response: status, headers, the (bounded) body and the final URL."""
+
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+    url: str
+
+
+class Http:
+    """One HTTP client for many registries and threads, counting every request it sends."""
+
+    def __init__(self, options: SourceOptions) -> None:
+        self.options = options
+        self.timeout = options.timeout
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._schemes: dict[str, str] = {}
+        self._sessions: list[requests.Session] = []
+        self.count = 0
+
+    def plain_allowed(self, host: str) -> bool:
+        return plain_allowed(host, self.options)
+
+    # -- requests ---------------------------------------------------------------------------
+    def session(self) -> requests.Session:
+        sess: requests.Session | None = getattr(self._local, "session", None)
+        if sess is None:
+            import requests
+
+            sess = requests.Session()
+            sess.auth = _no_netrc  # keep ~/.netrc credentials away from registries
+            sess.headers["User-Agent"] = "mb-ci"
+            self._local.session = sess
+            with self._lock:
+                self._sessions.append(sess)
+        return sess
+
+    def close(self) -> None:
+        with self._lock:
+            sessions, self._sessions = self._sessions, []
+        for sess in sessions:
+            sess.close()
+
+    def get(
+        self,
+        host: str,
+        path: str,
+        headers: Mapping[str, str],
+        limit: int,
+        *,
+        what: str,
+        method: str = "GET",
+    ) -> Reply:
+        """``path`` on registry ``host``; the scheme is found once per host and remembered.
+
+        HTTPS only, unless plain HTTP is allowed: then loopback tries HTTP first (local CI
+        registries are plain; loopback traffic cannot be sniffed; the first request carries no
+        credentials) and switches on a TLS server's 400 or hang-up, while an
+        ``--insecure-registry`` tries HTTPS first, as docker does.
+        """
+        known = self._schemes.get(host)
+        if known or not self.plain_allowed(host):
+            scheme = known or "https"
+            reply = self.fetch(f"{scheme}://{host}{path}", headers, limit, what=what, method=method)
+            self._remember(host, scheme)
+            return reply
+        first, second = ("http", "https") if is_loopback(host) else ("https", "http")
+        failure: RegistryError | None = None
+        try:
+            reply = self.fetch(f"{first}://{host}{path}", headers, limit, what=what, method=method)
+            if not (first == "http" and reply.status == 400):
+                self._remember(host, first)
+                return reply
+        except RegistryError as e:
+            if not _switchable(e):
+                raise
+            failure = e
+        try:
+            other = self.fetch(f"{second}://{host}{path}", headers, limit, what=what, method=method)
+        except RegistryError as e:
+            if not _switchable(e):
+                raise  # e.g. a TLS server whose certificate we do not trust: say so
+            if failure is not None:
+                raise failure from failure.__cause__
+            return reply  # the plain-HTTP 400 was the registry's own answer
+        self._remember(host, second)
+        return other
+
+    def _remember(self, host: str, scheme: str) -> None:
+        with self._lock:
+            self._schemes.setdefault(host, scheme)
+
+    def fetch(
+        self,
+        url: str,
+        headers: Mapping[str, str],
+        limit: int,
+        *,
+        what: str,
+        method: str = "GET",
+        data: Mapping[str, str] | None = None,
+    ) -> Reply:
+        """One logical request: redirects, retries and the size cap included."""
+        origin = urlsplit(url).netloc
+        hdrs = dict(headers)
+        for _hop in range(MAX_REDIRECTS + 1):
+            reply = self._retrying(method, url, hdrs, limit, what, data)
+            location = reply.headers.get("Location")
+            if reply.status not in (301, 302, 303, 307, 308) or not location:
+                return reply
+            target = urljoin(url, location)
+            parts = urlsplit(target)
+            if parts.scheme not in ("http", "https"):
+                raise RegistryError(f"{what}: redirected to an unsupported URL scheme")
+            if parts.scheme == "http" and not self.plain_allowed(parts.netloc):
+                raise RegistryError(f"{what}: refused a redirect to plain HTTP on {parts.netloc}")
+            if parts.netloc != origin:
+                hdrs.pop("Authorization", None)
+            if reply.status == 303:
+                method, data = "GET", None
+            url = target
+        raise RegistryError(f"{what}: more than {MAX_REDIRECTS} redirects")
+
+    def _retrying(
+        self,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        limit: int,
+        what: str,
+        data: Mapping[str, str] | None,
+    ) -> Reply:
+        for attempt in range(1, ATTEMPTS + 1):
+            reply = self._once(method, url, headers, limit, what, data)
+            if reply.status not in RETRY_STATUS or attempt == ATTEMPTS:
+                return reply
+            wait = _retry_after(reply.headers.get("Retry-After"), 0.5 * attempt)
+            if wait > MAX_WAIT:
+                return reply  # the caller reports the 429/5xx; waiting minutes is not ours to do
+            time.sleep(wait)
+        raise AssertionError("unreachable")
+
+    def _once(
+        self,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        limit: int,
+        what: str,
+        data: Mapping[str, str] | None,
+    ) -> Reply:
+        import requests
+
+        parts = urlsplit(url)
+        verify, cert = (
+            tls_for(parts.netloc, self.options) if parts.scheme == "https" else (True, None)
+        )
+        with self._lock:
+            self.count += 1
+        try:
+            resp = self.session().request(
+                method,
+                url,
+                headers=headers,
+                data=data,
+                timeout=self.timeout,
+                verify=verify,
+                cert=cert,
+                allow_redirects=False,
+                stream=True,
+            )
+        except requests.exceptions.RequestException as e:
+            raise RegistryError(f"{what}: {_reason(e, parts.netloc)}") from e
+        with resp:
+            body = _read(resp, limit, what, time.monotonic() + 2 * self.timeout)
+            return Reply(resp.status_code, resp.headers.copy(), body, url)  # case-insensitive
+
+
+def _read(resp: requests.Response, limit: int, what: str, deadline: float) -> bytes:
+    """The body, at most ``limit`` bytes, by ``deadline`` (a per-read timeout alone lets a
+    server drip one byte at a time forever)."""
+    import requests
+
+    length = resp.headers.get("Content-Length")
+    if length and length.isdigit() and int(length) > limit:
+        raise RegistryError(f"{what}: response of {length} bytes exceeds the {limit}-byte limit")
+    chunks: list[bytes] = []
+    total = 0
+    try:
+        for chunk in resp.iter_content(65536):
+            total += len(chunk)
+            if time.monotonic() > deadline:
+                raise RegistryError(f"{what}: the response is too slow (--timeout)")
+            if total > limit:
+                raise RegistryError(f"{what}: response exceeds the {limit}-byte limit")
+            chunks.append(chunk)
+    except requests.exceptions.RequestException as e:
+        raise RegistryError(f"{what}: truncated response ({_reason(e, '')})") from e
+    return b"".join(chunks)
+
+
+def _switchable(error: RegistryError) -> bool:
+    """True when ``error`` says the other scheme may work: no connection, or no TLS, here."""
+    import requests
+
+    cause = error.__cause__
+    return isinstance(cause, requests.exceptions.ConnectionError) and (
+        "CERTIFICATE_VERIFY_FAILED" not in str(cause)
+    )
+
+
+def _retry_after(value: str | None, default: float) -> float:
+    if not value:
+        return default
+    if value.strip().isdigit():
+        return float(value.strip())
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return default
+    return max(0.0, when.timestamp() - time.time())
+
+
+def _no_netrc(request: Any) -> Any:
+    return request
+
+
+def _reason(error: Exception, host: str) -> str:
+    import requests
+
+    text = str(error)
+    if isinstance(error, requests.exceptions.SSLError):
+        if "CERTIFICATE_VERIFY_FAILED" in text:
+            return (
+                f"TLS certificate of {host} not trusted "
+                f"(pass --ca-file, or put ca.crt in certs.d/{host}/)"
+            )
+        return f"TLS handshake with {host} failed"
+    if isinstance(error, requests.exceptions.Timeout):
+        return f"{host} timed out"
+    if isinstance(error, requests.exceptions.ConnectionError):
+        if "Name or service not known" in text or "nodename nor servname" in text:
+            return f"cannot resolve {hostname(host)}"
+        if "refused" in text:
+            return f"cannot reach {host} (connection refused)"
+        if "IncompleteRead" in text or "Connection broken" in text:
+            return "the connection broke mid-body"
+        return f"cannot reach {host}"
+    if isinstance(error, requests.exceptions.ChunkedEncodingError):
+        return "the connection broke mid-body"
+    return type(error).__name__

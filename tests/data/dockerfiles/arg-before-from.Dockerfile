@@ -1,0 +1,5 @@
+ARG VCS_REF=0123456789abcdef0123456789abcdef01234567
+FROM scratch
+LABEL org.opencontainers.image.revision=$VCS_REF \
+      org.opencontainers.image.created="2024-05-01T12:00:00Z" \
+      org.opencontainers.image.source=https://github.com/acme/widget

@@ -1,0 +1,9 @@
+# escape=`
+FROM scratch
+COPY <<EOT /notes.txt
+LABEL org.opencontainers.image.title=not-a-label
+EOT
+LABEL org.opencontainers.image.created="2024-05-01T12:00:00Z" `
+      org.opencontainers.image.revision=0123456789abcdef0123456789abcdef01234567 `
+      org.opencontainers.image.source="https://github.com/acme/widget" `
+      org.opencontainers.image.description="C:\widget\`"quoted`""

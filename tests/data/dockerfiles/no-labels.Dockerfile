@@ -1,0 +1,3 @@
+# syntax=docker/dockerfile:1
+FROM scratch
+COPY payload.txt /payload.txt

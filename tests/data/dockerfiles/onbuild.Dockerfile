@@ -1,0 +1,4 @@
+FROM scratch
+LABEL org.opencontainers.image.created="2024-05-01T12:00:00Z" \
+      org.opencontainers.image.revision=0123456789abcdef0123456789abcdef01234567
+ONBUILD LABEL org.opencontainers.image.source=https://github.com/acme/widget

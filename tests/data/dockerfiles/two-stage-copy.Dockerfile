@@ -1,0 +1,8 @@
+FROM scratch AS builder
+LABEL org.opencontainers.image.created="2024-05-01T12:00:00Z" \
+      org.opencontainers.image.revision=0123456789abcdef0123456789abcdef01234567 \
+      org.opencontainers.image.source=https://github.com/acme/widget
+
+FROM scratch
+COPY --from=builder /payload.txt /payload.txt
+LABEL org.opencontainers.image.title=widget

@@ -1,0 +1,121 @@
+"""The pure parts of the daemonless sources: challenges, platforms, TLS choice, credentials."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+
+import pytest
+
+from mb_ci.errors import ImageError, UsageError
+from mb_ci.sources import SourceOptions, oci
+from mb_ci.sources.archive import split_path
+from mb_ci.sources.auth import lookup, parse_challenge
+from mb_ci.sources.tls import is_loopback, plain_allowed, tls_for
+from mb_ci.sources.transport import _retry_after
+
+
+def test_bearer_challenge_is_parsed() -> None:
+    header = (
+        'Bearer realm="https://auth.docker.io/token",service="registry.docker.io",'
+        'scope="repository:library/alpine:pull"'
+    )
+    challenge = parse_challenge(header)
+    assert challenge is not None and challenge.scheme == "bearer"
+    assert challenge.realm == "https://auth.docker.io/token"
+    assert challenge.params["scope"] == "repository:library/alpine:pull"
+    basic = parse_challenge('Basic realm="Registry Realm"')
+    assert basic is not None and basic.scheme == "basic"
+
+
+def test_retry_after_seconds_and_default() -> None:
+    assert _retry_after("3", 0.5) == 3.0
+    assert _retry_after(None, 0.5) == 0.5
+    assert _retry_after("soon", 0.5) == 0.5
+
+
+def descriptor(
+    platform: dict[str, str] | None, notes: dict[str, str] | None = None
+) -> oci.Descriptor:
+    raw = {"mediaType": oci.OCI_MANIFEST, "digest": "sha256:" + "a" * 64, "size": 1}
+    if platform:
+        raw["platform"] = platform  # type: ignore[assignment]
+    if notes:
+        raw["annotations"] = notes  # type: ignore[assignment]
+    return oci.descriptor(raw, "test")
+
+
+def test_select_skips_attestations_and_honours_platforms() -> None:
+    amd = descriptor({"os": "linux", "architecture": "amd64"})
+    arm = descriptor({"os": "linux", "architecture": "arm64", "variant": "v8"})
+    att = descriptor(
+        {"os": "unknown", "architecture": "unknown"},
+        {"vnd.docker.reference.type": "attestation-manifest"},
+    )
+    chosen, skipped = oci.select([amd, arm, att], (), "x")
+    assert chosen == [amd, arm] and len(skipped) == 1
+    chosen, _ = oci.select([amd, arm, att], ("linux/arm64",), "x")
+    assert chosen == [arm]  # arm64/v8 is arm64
+    with pytest.raises(ImageError, match="the index has: linux/amd64, linux/arm64/v8"):
+        oci.select([amd, arm, att], ("linux/s390x",), "x")
+    with pytest.raises(UsageError, match="OS/ARCH"):
+        oci.select([amd], ("amd64",), "x")
+
+
+def test_bad_descriptor_digest_is_refused() -> None:
+    with pytest.raises(ImageError, match="bad descriptor digest"):
+        oci.descriptor({"digest": "sha256:../../etc/passwd", "size": 1}, "x")
+
+
+def test_loopback_and_insecure_hosts() -> None:
+    assert is_loopback("127.0.0.1:5000") and is_loopback("localhost") and is_loopback("[::1]:80")
+    assert not is_loopback("registry.example:5000")
+    options = SourceOptions(insecure_registries=("registry.example:5000",))
+    assert plain_allowed("registry.example:5000", options)
+    assert not plain_allowed("other.example", options)
+
+
+def test_certs_d_is_honoured(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / "registry.example:5000"
+    folder.mkdir()
+    (folder / "ca.crt").write_text("x")
+    monkeypatch.setenv("MB_CI_CERTS_D", str(tmp_path))
+    assert tls_for("registry.example:5000", SourceOptions()) == (str(folder / "ca.crt"), None)
+    assert tls_for("elsewhere.example", SourceOptions()) == (True, None)
+    assert tls_for("elsewhere.example", SourceOptions(ca_file=str(folder / "ca.crt")))[0] == str(
+        folder / "ca.crt"
+    )
+
+
+def test_credentials_from_config_and_auth_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    auth = base64.b64encode(b"me:pw").decode()
+    (tmp_path / "config.json").write_text(json.dumps({"auths": {"r.example": {"auth": auth}}}))
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path))
+    monkeypatch.delenv("REGISTRY_AUTH_FILE", raising=False)
+    found = lookup("r.example", SourceOptions())
+    assert found is not None and (found.username, found.password) == ("me", "pw")
+    assert "pw" not in repr(found)
+    assert lookup("other.example", SourceOptions()) is None
+    (tmp_path / "auth.json").write_text(json.dumps({"auths": {"other.example": {"auth": auth}}}))
+    monkeypatch.setenv("REGISTRY_AUTH_FILE", str(tmp_path / "auth.json"))
+    assert lookup("other.example", SourceOptions()) is not None
+    with pytest.raises(UsageError, match="go together"):
+        lookup("r.example", SourceOptions(username="me"))
+
+
+def test_split_path_takes_the_existing_prefix(tmp_path: Path) -> None:
+    archive = tmp_path / "app.tar"
+    archive.write_bytes(b"")
+    assert split_path(f"{archive}:app:1.0") == (archive, "app:1.0")
+    assert split_path(f"{archive}") == (archive, None)
+    assert split_path("missing.tar:x") == (Path("missing.tar:x"), None)
+
+
+def test_an_index_with_too_many_platforms_is_refused() -> None:
+    many = [descriptor({"os": "linux", "architecture": f"arch{i}"}) for i in range(65)]
+    with pytest.raises(ImageError, match="pick some with --platform"):
+        oci.select(many, (), "x")
+    assert len(oci.select(many, ("linux/arch3",), "x")[0]) == 1

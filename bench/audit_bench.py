@@ -23,6 +23,7 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import statistics
 import subprocess
 import tempfile
@@ -95,6 +96,7 @@ def main() -> None:
             results = measure(args, proxy, configs | shared, tmp)
     finally:
         registry.close()
+        shutil.rmtree(tmp, ignore_errors=True)
     report(args, results)
 
 
@@ -208,11 +210,11 @@ itself is mostly hidden by concurrency: the {args.delay_ms:g} ms per request add
 {added:.1f} s to mb-ci's run and {skopeo_added:.1f} s to the skopeo loop. What remains is this
 machine: the registry, the proxy (Python) and mb-ci share 2 cores, and without any added latency
 the same audit takes {floor:.1f} s; a plain `http.client` loop of `HEAD` requests against this
-registry does not get faster with more threads either. Against a remote registry the client's
-share is its own CPU time (the "client CPU" column). skopeo's loop pays one process and one
-sequential set of round trips per tag, which no number of cores hides. With tags sharing images
-(the usual case: several tags per release, `latest`, branch tags), the manifest and config
-fetches are shared and each further tag costs one `HEAD`.
+registry does not get faster with more threads either (measured separately). Against a remote
+registry the client's share is its own CPU time (the "client CPU" column). skopeo's loop pays
+one process and one sequential set of round trips per tag, which no number of cores hides.
+With tags sharing images (the usual case: several tags per release, `latest`, branch tags),
+the manifest and config fetches are shared and each further tag costs one `HEAD`.
 
 Reproduce:
 `.venv/bin/python bench/audit_bench.py {again} --write docs/performance.md`

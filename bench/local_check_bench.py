@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -90,6 +91,7 @@ def main() -> None:
         times = compare(commands, args.runs, cwd=repo)
     finally:
         docker("rmi", "-f", tag)
+        shutil.rmtree(tmp, ignore_errors=True)
     cst = median_ms(times["container-structure-test (labels only)"])
     rows = []
     for name, cmd in commands.items():

@@ -190,7 +190,7 @@ def run(env: MutableMapping[str, str]) -> int:
     from mb_ci.fsutil import write_text
 
     argv, fail_on = check_argv(env)
-    args = build_parser().parse_args(argv)
+    args = build_parser(only="check").parse_args(argv)
     reports = parse_reports(args.report)
     fmt = reporting.resolve(args.format, env)
     workspace = env.get("GITHUB_WORKSPACE") or os.getcwd()

@@ -30,7 +30,8 @@ def _module(name: str) -> ModuleType:
     return importlib.import_module(f"mb_ci.commands.{name.replace('-', '_')}")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The parser; with ``only``, just that subcommand's options are built (and imported)."""
     parser = _Parser(
         prog="mb-ci",
         description="Check that a container image's labels tell the truth about the git "
@@ -40,17 +41,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"mb-ci {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for name in COMMANDS:
-        module = _module(name)
+    for name, help_text in COMMANDS.items():
         cmd = sub.add_parser(
             name,
-            help=module.HELP,
-            description=module.HELP,
+            help=help_text,
+            description=help_text,
             epilog=EPILOG,
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
-        module.add_arguments(cmd)
-        cmd.set_defaults(_run=module.run)
+        if only is None or only == name:
+            module = _module(name)
+            module.add_arguments(cmd)
+            cmd.set_defaults(_run=module.run)
     return parser
 
 
@@ -60,7 +62,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         # answered before the parser imports every command: start-up stays near bare Python
         sys.stdout.write(f"mb-ci {__version__}\n")
         return 0
-    parser = build_parser()
+    # build only the chosen command's options: the others' imports are not paid for
+    chosen = args_list[0] if args_list and args_list[0] in COMMANDS else None
+    parser = build_parser(only=chosen) if chosen else build_parser(only="")
     try:
         args = parser.parse_args(args_list)
     except SystemExit as e:

@@ -3,41 +3,18 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable
-from concurrent.futures import Future
+from collections.abc import Iterable
 from dataclasses import replace
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 from mb_ci.audit import Target
 from mb_ci.errors import ImageError, UsageError
 from mb_ci.models import ImageFacts
 from mb_ci.sources import SourceOptions, split_reference
+from mb_ci.sources.memo import Memo
 
 MAX_LIST_BYTES = 8 * 1024 * 1024
 ENGINE_CALLS = 8
-K = TypeVar("K")
-V = TypeVar("V")
-
-
-class Once(Generic[K, V]):
-    """Compute a value once per key, whichever thread asks first; the others wait for it."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._futures: dict[K, Future[V]] = {}
-
-    def get(self, key: K, compute: Callable[[], V]) -> V:
-        with self._lock:
-            future = self._futures.get(key)
-            owner = future is None
-            if future is None:
-                future = self._futures[key] = Future()
-        if owner:
-            try:
-                future.set_result(compute())
-            except BaseException as e:
-                future.set_exception(e)
-        return future.result()
 
 
 def read_reference_file(path: str) -> list[str]:
@@ -87,7 +64,7 @@ class Inspector:
         self._engine: Any = None
         self._registry: Any = None
         self._lock = threading.Lock()
-        self._daemon: Once[str, dict[str, Any]] = Once()
+        self._daemon = Memo()
         # the engine is local and the SDK keeps 10 connections: more callers only queue
         self._engine_slots = threading.BoundedSemaphore(ENGINE_CALLS)
         self.running: dict[str, ImageFacts] = {}

@@ -1,4 +1,4 @@
-"""A real docker-registry on loopback for the audit tests, with its access log kept in a file."""
+"""The audit tests' view of a real registry: access-log offsets, retagging, manifests."""
 
 from __future__ import annotations
 
@@ -6,10 +6,8 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import time
-import urllib.error
 import urllib.request
 from collections import Counter
 from collections.abc import Iterator
@@ -27,12 +25,6 @@ MANIFEST_TYPES = ", ".join(
     )
 )
 _ACCESS = re.compile(r'"(?P<method>[A-Z]+) (?P<path>\S+) HTTP/[\d.]+" (?P<status>\d{3})')
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -91,43 +83,20 @@ class Registry:
         return str(json.loads(body)["config"]["digest"])
 
 
-def start_registry(root: Path) -> Registry:
-    port = free_port()
-    config = root / "config.yml"
-    config.write_text(
-        "version: 0.1\n"
-        "log:\n  level: error\n  accesslog:\n    disabled: false\n"
-        f"storage:\n  filesystem:\n    rootdirectory: {root / 'data'}\n"
-        f"http:\n  addr: 127.0.0.1:{port}\n"
-    )
-    log = root / "access.log"
-    with log.open("wb") as out, (root / "registry.err").open("wb") as err:
-        proc = subprocess.Popen(["docker-registry", "serve", str(config)], stdout=out, stderr=err)
-    host = f"127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            with urllib.request.urlopen(f"http://{host}/v2/", timeout=1):
-                return Registry(host, log, proc)
-        except (urllib.error.URLError, OSError):
-            time.sleep(0.05)
-    proc.kill()
-    raise RuntimeError(f"docker-registry did not start: {(root / 'registry.err').read_text()}")
-
-
 @pytest.fixture(scope="session")
 def audit_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
-    """A real registry (distribution 2.8) on a free loopback port, no auth, no TLS."""
+    """A real registry (distribution 2.8) on a free loopback port, no auth, no TLS, started
+    by the registry tests' ``start_registry``."""
     if shutil.which("docker-registry") is None:
         if os.environ.get("MB_CI_REQUIRE_ENGINE"):
             raise RuntimeError("the tests need docker-registry (scripts/testbed --full)")
         pytest.skip("docker-registry is not installed")
-    registry = start_registry(tmp_path_factory.mktemp("audit-registry"))
+    from registry_fixtures import start_registry
+
+    real = start_registry(tmp_path_factory.mktemp("audit-registry"))
+    registry = Registry(real.host, real.log, real.proc)
     yield registry
-    registry.proc.terminate()
-    try:
-        registry.proc.wait(10)
-    except subprocess.TimeoutExpired:
-        registry.proc.kill()
+    real.stop()
 
 
 def count(requests: list[tuple[str, str, int]], method: str, fragment: str) -> Counter[str]:

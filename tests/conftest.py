@@ -214,15 +214,21 @@ def build_image(engine: Any) -> Iterator[Callable[..., str]]:
             lines += ["COPY busybox /bin/busybox", 'CMD ["/bin/busybox", "sleep", "3600"]']
         if extra:
             lines.append(extra)
-        stream = engine.api.build(
-            fileobj=_context_tar("\n".join(lines) + "\n", files),
-            custom_context=True,
-            tag=tag,
-            labels=dict(labels or {}),
-            rm=True,
-            decode=True,
-        )
-        errors = [chunk["error"] for chunk in stream if "error" in chunk]
+        errors: list[str] = []
+        # one retry: under heavy load the engine has been seen to fail one of these trivial
+        # FROM scratch builds transiently; that is the test bed's hiccup, not the code under test
+        for _attempt in range(2):
+            stream = engine.api.build(
+                fileobj=_context_tar("\n".join(lines) + "\n", files),
+                custom_context=True,
+                tag=tag,
+                labels=dict(labels or {}),
+                rm=True,
+                decode=True,
+            )
+            errors = [chunk["error"] for chunk in stream if "error" in chunk]
+            if not errors:
+                break
         if errors:
             raise RuntimeError(f"test image build failed: {errors}")
         built.append(tag)

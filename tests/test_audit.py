@@ -8,8 +8,9 @@ import json
 
 import pytest
 
-from mb_ci import audit, audit_merge
-from mb_ci.audit import AuditResult, AuditRow, Filters, Summary
+from mb_ci import audit, audit_filters, audit_merge
+from mb_ci.audit import AuditResult, AuditRow, Summary
+from mb_ci.audit_filters import Filters, matches
 from mb_ci.commands.audit import Progress
 from mb_ci.errors import UsageError
 from mb_ci.models import Finding, Severity
@@ -38,54 +39,54 @@ def row(ref: str, verdict: str = "pass", **concepts: str | None) -> AuditRow:
 
 @pytest.mark.parametrize("wanted", [SHA, SHA[:7], SHA[:12].upper(), SHA + "-dirty"])
 def test_revision_matches_any_abbreviation_in_any_case(wanted):
-    assert audit.same_revision(wanted, SHA)
-    assert audit.same_revision(wanted, SHA[:9])  # the label itself may be abbreviated
+    assert audit_filters.same_revision(wanted, SHA)
+    assert audit_filters.same_revision(wanted, SHA[:9])  # the label itself may be abbreviated
 
 
 @pytest.mark.parametrize("wanted", [SHA[:6], "1123456789", SHA[:8] + "x"])
 def test_revision_rejects_other_commits_and_short_prefixes(wanted):
-    assert not audit.same_revision(wanted, SHA)
+    assert not audit_filters.same_revision(wanted, SHA)
 
 
 def test_where_revision_needs_a_sha():
     with pytest.raises(UsageError, match="not a commit SHA"):
-        audit.parse_where("revision=main")
+        audit_filters.parse_where("revision=main")
     with pytest.raises(UsageError, match="unknown key"):
-        audit.parse_where("colour=blue")
+        audit_filters.parse_where("colour=blue")
     with pytest.raises(UsageError, match="KEY=VALUE"):
-        audit.parse_where("revision")
-    assert audit.parse_where("Revision=ABCDEF1") == ("revision", "ABCDEF1")
+        audit_filters.parse_where("revision")
+    assert audit_filters.parse_where("Revision=ABCDEF1") == ("revision", "ABCDEF1")
 
 
 def test_where_source_compares_normalised_urls():
     r = row("a", source="git@github.com:Acme/Widget.git")
-    assert audit.matches(r, Filters(where=(("source", "https://github.com/acme/widget"),)))
-    assert not audit.matches(r, Filters(where=(("source", "https://github.com/acme/other"),)))
-    assert not audit.matches(row("b"), Filters(where=(("source", "https://github.com/a/b"),)))
+    assert matches(r, Filters(where=(("source", "https://github.com/acme/widget"),)))
+    assert not matches(r, Filters(where=(("source", "https://github.com/acme/other"),)))
+    assert not matches(row("b"), Filters(where=(("source", "https://github.com/a/b"),)))
 
 
 def test_where_full_label_key_and_several_conditions_all_hold():
     r = AuditRow("a", "pass", labels={"com.example.team": "core"}, concepts={"version": "1.2"})
-    assert audit.matches(r, Filters(where=(("com.example.team", "core"), ("version", "1.2"))))
-    assert not audit.matches(r, Filters(where=(("com.example.team", "core"), ("version", "1"))))
+    assert matches(r, Filters(where=(("com.example.team", "core"), ("version", "1.2"))))
+    assert not matches(r, Filters(where=(("com.example.team", "core"), ("version", "1"))))
 
 
 def test_since_until_and_failing():
     old = row("old", created="2024-01-01T00:00:00Z")
     new = row("new", "fail", created="2024-06-01T12:00:00+02:00")
     none = row("none")
-    since = Filters(since=audit.parse_when("2024-03-01", "--since"))
-    assert [r.reference for r in (old, new, none) if audit.matches(r, since)] == ["new"]
-    until = Filters(until=audit.parse_when("2024-03-01T00:00:00Z", "--until"))
-    assert [r.reference for r in (old, new, none) if audit.matches(r, until)] == ["old"]
-    assert [r.reference for r in (old, new) if audit.matches(r, Filters(failing=True))] == ["new"]
+    since = Filters(since=audit_filters.parse_when("2024-03-01", "--since"))
+    assert [r.reference for r in (old, new, none) if matches(r, since)] == ["new"]
+    until = Filters(until=audit_filters.parse_when("2024-03-01T00:00:00Z", "--until"))
+    assert [r.reference for r in (old, new, none) if matches(r, until)] == ["old"]
+    assert [r.reference for r in (old, new) if matches(r, Filters(failing=True))] == ["new"]
 
 
 def test_when_takes_durations_and_refuses_nonsense():
     now = dt.datetime(2024, 5, 10, tzinfo=UTC)
-    assert audit.parse_when("7d", "--since", now) == dt.datetime(2024, 5, 3, tzinfo=UTC)
+    assert audit_filters.parse_when("7d", "--since", now) == dt.datetime(2024, 5, 3, tzinfo=UTC)
     with pytest.raises(UsageError, match="--since yesterday: not a time"):
-        audit.parse_when("yesterday", "--since", now)
+        audit_filters.parse_when("yesterday", "--since", now)
 
 
 # --- shards and merging ----------------------------------------------------------------------
@@ -93,7 +94,7 @@ def test_when_takes_durations_and_refuses_nonsense():
 
 def test_shards_partition_the_references():
     refs = [f"registry.example/app:{n}" for n in range(300)]
-    owners = [[n for n in range(1, 5) if audit.in_shard(r, (n, 4))] for r in refs]
+    owners = [[n for n in range(1, 5) if audit_filters.in_shard(r, (n, 4))] for r in refs]
     assert all(len(o) == 1 for o in owners)
     sizes = [sum(o == [n] for o in owners) for n in range(1, 5)]
     assert min(sizes) > 40  # roughly balanced, not all in one shard
@@ -102,7 +103,7 @@ def test_shards_partition_the_references():
 @pytest.mark.parametrize("spec", ["0/3", "4/3", "2", "a/b", "1/0"])
 def test_bad_shard_is_a_usage_error(spec):
     with pytest.raises(UsageError, match="N/M"):
-        audit.parse_shard(spec)
+        audit_filters.parse_shard(spec)
 
 
 def _doc(rows: list[AuditRow], shard: tuple[int, int] | None) -> dict:
@@ -114,7 +115,7 @@ def _doc(rows: list[AuditRow], shard: tuple[int, int] | None) -> dict:
 def test_merge_round_trips_and_checks_every_shard_is_there():
     rows = [row(f"app:{n}", "fail" if n % 3 == 0 else "pass", revision=SHA) for n in range(20)]
     single = _doc(rows, None)
-    shards = [[r for r in rows if audit.in_shard(r.reference, (n, 3))] for n in (1, 2, 3)]
+    shards = [[r for r in rows if audit_filters.in_shard(r.reference, (n, 3))] for n in (1, 2, 3)]
     docs = [(f"s{n}.json", _doc(s, (n, 3))) for n, s in enumerate(shards, 1)]
     merged = json.loads(audit_json.render(audit_merge.merge(docs), RenderOptions()))
     assert merged.pop("shards") == ["1/3", "2/3", "3/3"]

@@ -7,11 +7,14 @@ import os
 import sys
 from typing import TYPE_CHECKING, TextIO
 
+from mb_ci.commands import COMMANDS
+
 if TYPE_CHECKING:
-    from mb_ci.audit import AuditResult, AuditRow, Filters
+    from mb_ci.audit import AuditResult, AuditRow
+    from mb_ci.audit_filters import Filters
 
 NAME = "audit"
-HELP = "audit running containers or many images: labels, verdicts, filters, JSON/CSV"
+HELP = COMMANDS[NAME]
 FORMATS = {"text": "audit_text", "json": "audit_json", "csv": "audit_csv"}
 
 
@@ -103,12 +106,12 @@ def _reports(specs: list[str]) -> list[tuple[str, str]]:
 
 
 def _filters(args: argparse.Namespace) -> Filters:
-    from mb_ci import audit
+    from mb_ci import audit_filters
 
-    return audit.Filters(
-        where=tuple(audit.parse_where(w) for w in args.where),
-        since=audit.parse_when(args.since, "--since") if args.since else None,
-        until=audit.parse_when(args.until, "--until") if args.until else None,
+    return audit_filters.Filters(
+        where=tuple(audit_filters.parse_where(w) for w in args.where),
+        since=audit_filters.parse_when(args.since, "--since") if args.since else None,
+        until=audit_filters.parse_when(args.until, "--until") if args.until else None,
         failing=args.failing,
     )
 
@@ -116,12 +119,12 @@ def _filters(args: argparse.Namespace) -> Filters:
 def run(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
-    from mb_ci import audit
+    from mb_ci import audit_filters
     from mb_ci.errors import UsageError
 
     reports = _reports(args.report)
     filters = _filters(args)
-    shard = audit.parse_shard(args.shard) if args.shard else None
+    shard = audit_filters.parse_shard(args.shard) if args.shard else None
     if args.jobs < 1 or args.jobs > 256:
         raise UsageError(f"--jobs {args.jobs}: expected 1 to 256")
     if args.merge:
@@ -132,7 +135,7 @@ def run(args: argparse.Namespace) -> int:
         merged = audit_merge.merge([(p, audit_merge.load(p)) for p in args.merge])
         result = replace(
             merged,
-            rows=tuple(r for r in merged.rows if audit.matches(r, filters)),
+            rows=tuple(r for r in merged.rows if audit_filters.matches(r, filters)),
             filters=merged.filters
             + tuple(f for f in filters.describe() if f not in merged.filters),
         )
@@ -145,11 +148,13 @@ def run(args: argparse.Namespace) -> int:
 def _audit(
     args: argparse.Namespace, filters: Filters, shard: tuple[int, int] | None
 ) -> AuditResult:
-    from mb_ci import audit, ci_env, fleet, gitfacts
+    from mb_ci import audit, audit_filters, ci_env, fleet, gitfacts
     from mb_ci.commands.common import policy_for, source_options
     from mb_ci.errors import CheckoutError, UsageError
     from mb_ci.sources import split_reference
 
+    if "-" in args.from_file and args.password_stdin:
+        raise UsageError("--from-file - and --password-stdin both want standard input")
     for ref in args.images:
         split_reference(ref)
     refs = list(args.images)
@@ -174,7 +179,9 @@ def _audit(
         if args.running:
             targets = inspector.running_targets() + targets
         if shard is not None:
-            targets = [t for t in targets if audit.in_shard(t.container or t.reference, shard)]
+            targets = [
+                t for t in targets if audit_filters.in_shard(t.container or t.reference, shard)
+            ]
         progress = None if args.quiet else Progress(sys.stderr)
         rows = audit.run(
             targets,
@@ -188,7 +195,7 @@ def _audit(
     finally:
         inspector.close()
     return audit.AuditResult(
-        rows=tuple(r for r in rows if audit.matches(r, filters)),
+        rows=tuple(r for r in rows if audit_filters.matches(r, filters)),
         summary=audit.Summary.of(rows),
         shard=shard,
         git_head=git.head if git else None,

@@ -12,12 +12,13 @@ from pathlib import Path
 from typing import Any
 
 from mb_ci.badges import KINDS, MARKUPS, SIZE_UNITS, STYLES, Badge, Settings
+from mb_ci.commands import COMMANDS
 from mb_ci.commands.common import add_common, add_source_options, policy_for, source_options
 from mb_ci.errors import EXIT_FINDINGS, EXIT_OK, MbCiError, ReadmeError, UsageError
 from mb_ci.models import ImageFacts, PlatformFacts
 
 NAME = "badges"
-HELP = "write image, version, commit, license and created badges (shields.io URLs or SVG files)"
+HELP = COMMANDS[NAME]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -8,6 +8,7 @@ import sys
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from mb_ci.commands import COMMANDS
 from mb_ci.commands.common import add_common, emit
 
 if TYPE_CHECKING:
@@ -15,7 +16,7 @@ if TYPE_CHECKING:
     from mb_ci.models import GitFacts
 
 NAME = "build"
-HELP = "build an image with truthful labels derived from git, then check it like `check`"
+HELP = COMMANDS[NAME]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import argparse
 import os
 
+from mb_ci.commands import COMMANDS
 from mb_ci.commands.common import add_common, add_source_options, emit, policy_for, source_options
 from mb_ci.models import Report
 
 NAME = "check"
-HELP = "check an image's labels against the git checkout and the policy"
+HELP = COMMANDS[NAME]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

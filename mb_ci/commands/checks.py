@@ -6,8 +6,10 @@ import argparse
 import json
 import sys
 
+from mb_ci.commands import COMMANDS
+
 NAME = "checks"
-HELP = "list the check ids a policy can set severities for"
+HELP = COMMANDS[NAME]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

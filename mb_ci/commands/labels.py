@@ -7,8 +7,10 @@ import json
 import os
 import sys
 
+from mb_ci.commands import COMMANDS
+
 NAME = "labels"
-HELP = "print the labels this checkout should carry (json, build-args, env, github)"
+HELP = COMMANDS[NAME]
 FORMATS = ("json", "build-args", "env", "github")
 
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 
+from mb_ci.commands import COMMANDS
 from mb_ci.commands.common import add_common, emit, policy_for
 from mb_ci.models import Report
 from mb_ci.policy import Policy
 
 NAME = "lint-dockerfile"
-HELP = "check the LABELs of a Dockerfile's final stage against the policy (no build needed)"
-# formats whose output for several Dockerfiles can simply follow one another on stdout
+HELP = COMMANDS[NAME]
 _STREAMABLE = ("text", "github")
 
 

@@ -6,8 +6,10 @@ import argparse
 import os
 import sys
 
+from mb_ci.commands import COMMANDS
+
 NAME = "policy"
-HELP = "validate a policy file, or print its JSON Schema"
+HELP = COMMANDS[NAME]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -45,6 +45,12 @@ def render(report: Report, options: RenderOptions) -> str:
             if name:
                 lines.append(_paint(f"platform {safe(name)}", "bold", options))
             lines.extend(_labels_block(dict(platform.labels), by_platform.pop(name, []), options))
+            annotations = {**image.index_annotations, **platform.annotations}
+            if annotations:
+                lines.append(_paint("  annotations (index and manifest)", "dim", options))
+                width = min(max(len(k) for k in annotations), 48)
+                for key, value in sorted(annotations.items()):
+                    lines.append(f"    {safe(key, 120).ljust(width)}  {safe(value, 80)}")
             lines.append("")
     for name, findings in by_platform.items():
         if name:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from mb_ci.errors import ImageError
+from mb_ci.errors import ImageError, UsageError
 from mb_ci.models import ImageFacts, PlatformFacts
 from mb_ci.safety import strip_credentials
 
@@ -58,6 +58,13 @@ def inspect(ref: str, options: object = None) -> ImageFacts:
     from docker.errors import APIError, DockerException, ImageNotFound, NotFound
     from requests.exceptions import RequestException
 
+    from mb_ci.formats import is_image_ref
+
+    if not is_image_ref(ref):
+        raise UsageError(
+            f"{ref}: not an image reference",
+            "use name[:tag], name@sha256:DIGEST or an image id; names are lower case",
+        )
     engine = client()
     try:
         image = engine.images.get(ref)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import Any
 
 from mb_ci.errors import ImageError, UsageError
@@ -19,12 +20,35 @@ def client() -> Any:
         if not os.environ.get("DOCKER_HOST"):
             ctx = _context()
             if ctx is not None:
-                return docker.DockerClient(base_url=ctx.Host, tls=ctx.TLSConfig or False)
-        return docker.from_env()
+                return _own_ca(
+                    lambda: docker.DockerClient(base_url=ctx.Host, tls=ctx.TLSConfig or False)
+                )
+        return _own_ca(docker.from_env)
     except DockerException as e:
-        raise ImageError(
-            f"cannot reach the Docker engine: {_reason(e)}", "start the engine, or set DOCKER_HOST"
-        ) from e
+        raise _unreachable(e) from e
+
+
+# requests lets these replace a session's own CA file (psf/requests#3829), so a CI image that
+# sets them would verify a TLS engine against the wrong bundle instead of DOCKER_CERT_PATH/ca.pem.
+_CA_OVERRIDES = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
+
+
+def _own_ca(make: Callable[[], Any]) -> Any:
+    """A client from ``make()`` that verifies the engine with its own CA file, as the CLI does."""
+    saved = {k: os.environ.pop(k) for k in _CA_OVERRIDES if k in os.environ}
+    try:
+        engine = make()  # the constructor already asks the engine for its API version
+    finally:
+        os.environ.update(saved)
+    api = engine.api
+    if isinstance(api.verify, str):
+        merge = api.merge_environment_settings
+
+        def merge_own_ca(url: Any, proxies: Any, stream: Any, verify: Any, cert: Any) -> Any:
+            return merge(url, proxies, stream, api.verify if verify is None else verify, cert)
+
+        api.merge_environment_settings = merge_own_ca
+    return engine
 
 
 def _context() -> Any:
@@ -40,8 +64,36 @@ def _context() -> Any:
         return None
 
 
+# TLS failures as OpenSSL and the SDK word them -> what is wrong with DOCKER_CERT_PATH
+_TLS_REASONS = (
+    ("CERTIFICATE_VERIFY_FAILED", "TLS: the engine's certificate is not signed by its ca.pem"),
+    ("ALERT_UNKNOWN_CA", "TLS: the engine refused its cert.pem (signed by another CA)"),
+    ("ALERT_BAD_CERTIFICATE", "TLS: the engine refused its cert.pem"),
+    ("CERTIFICATE_REQUIRED", "TLS: the engine wants a client certificate (cert.pem)"),
+    ("SSLEOFError", "TLS: the engine hung up during the handshake (is cert.pem its CA's?)"),
+    ("provided through the client_cert param", "TLS: it has no cert.pem and key.pem"),
+    ("Invalid CA certificate", "TLS: it has no ca.pem"),
+)
+TLS_HINT = "DOCKER_CERT_PATH needs the engine's ca.pem and a cert.pem/key.pem that CA signed"
+
+
+def _unreachable(error: Exception) -> ImageError:
+    reason = _reason(error)
+    if reason.startswith("TLS: "):
+        where = os.environ.get("DOCKER_CERT_PATH") or "~/.docker"
+        return ImageError(
+            f"cannot reach the Docker engine over TLS with {where}: {reason[5:]}", TLS_HINT
+        )
+    return ImageError(
+        f"cannot reach the Docker engine: {reason}", "start the engine, or set DOCKER_HOST"
+    )
+
+
 def _reason(error: Exception) -> str:
     text = str(error)
+    for marker, tls_reason in _TLS_REASONS:
+        if marker.lower() in text.lower():
+            return tls_reason
     for marker in (
         "Connection refused",
         "No such file or directory",
@@ -76,9 +128,7 @@ def inspect(ref: str, options: object = None) -> ImageFacts:
     except APIError as e:
         raise ImageError(f"{ref}: the Docker engine refused: {e.explanation or e}") from e
     except (DockerException, RequestException) as e:
-        raise ImageError(
-            f"cannot reach the Docker engine: {_reason(e)}", "start the engine, or set DOCKER_HOST"
-        ) from e
+        raise _unreachable(e) from e
     finally:
         engine.close()
     return facts(ref, image.attrs)

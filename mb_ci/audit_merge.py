@@ -15,13 +15,9 @@ _COUNTS = ("audited", "passed", "failed", "unreadable", "dangling", "no_origin")
 
 def load(path: str) -> dict[str, Any]:
     """A parsed ``mb-ci/audit`` envelope, or a one-line error naming the file and the fix."""
-    try:
-        with open(path, "rb") as fh:
-            raw = fh.read(MAX_REPORT_BYTES + 1)
-    except OSError as e:
-        raise UsageError(f"--merge {path}: cannot read: {e.strerror}") from e
-    if len(raw) > MAX_REPORT_BYTES:
-        raise UsageError(f"--merge {path}: larger than 256 MiB")
+    from mb_ci.fsutil import read_bounded
+
+    raw = read_bounded(path, MAX_REPORT_BYTES, UsageError, label=f"--merge {path}")
     try:
         data = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as e:

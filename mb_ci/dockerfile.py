@@ -99,24 +99,16 @@ class FinalStage:
 
 
 def read(path: str | os.PathLike[str]) -> Dockerfile:
+    from mb_ci.fsutil import read_bounded_text
+
     name = os.fspath(path)
-    try:
-        with open(name, "rb") as fh:
-            raw = fh.read(MAX_BYTES + 1)
-    except FileNotFoundError:
-        raise DockerfileError(f"{name}: no such file", "give the path of a Dockerfile") from None
-    except IsADirectoryError:
-        raise DockerfileError(f"{name}: is a directory", "name the Dockerfile in it") from None
-    except OSError as e:
-        raise DockerfileError(f"{name}: cannot read: {e.strerror}") from e
-    if len(raw) > MAX_BYTES:
-        raise DockerfileError(
-            f"{name}: larger than {MAX_BYTES // 1024} KiB", "is this really a Dockerfile?"
-        )
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise DockerfileError(f"{name}: not UTF-8 (byte {e.start})", "save it as UTF-8") from e
+    text = read_bounded_text(
+        name,
+        MAX_BYTES,
+        DockerfileError,
+        missing_hint="give the path of a Dockerfile",
+        too_big_hint="is this really a Dockerfile?",
+    )
     return parse(text, name)
 
 

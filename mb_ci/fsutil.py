@@ -7,7 +7,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from mb_ci.errors import UsageError
+from mb_ci.errors import MbCiError, UsageError
 
 
 def write_atomic(
@@ -74,3 +74,52 @@ def _match_owner(tmp: Path, old: os.stat_result | None, directory: Path) -> None
 
 def write_text(path: str | os.PathLike[str], text: str) -> bool:
     return write_atomic(path, text.encode("utf-8"), only_if_changed=False)
+
+
+def _size(limit: int) -> str:
+    return f"{limit // (1024 * 1024)} MiB" if limit > 1024 * 1024 else f"{limit // 1024} KiB"
+
+
+def read_bounded(
+    path: str | os.PathLike[str],
+    limit: int,
+    error: type[MbCiError],
+    *,
+    label: str | None = None,
+    missing_hint: str | None = None,
+    too_big_hint: str | None = None,
+) -> bytes:
+    """At most ``limit`` bytes of ``path``; anything wrong is one ``error`` naming ``label``."""
+    name = label or os.fspath(path)
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read(limit + 1)
+    except FileNotFoundError:
+        raise error(f"{name}: no such file", missing_hint) from None
+    except IsADirectoryError:
+        raise error(f"{name}: is a directory", missing_hint) from None
+    except OSError as e:
+        raise error(f"{name}: cannot read: {e.strerror}") from e
+    if len(raw) > limit:
+        raise error(f"{name}: larger than {_size(limit)}", too_big_hint)
+    return raw
+
+
+def read_bounded_text(
+    path: str | os.PathLike[str],
+    limit: int,
+    error: type[MbCiError],
+    *,
+    label: str | None = None,
+    missing_hint: str | None = None,
+    too_big_hint: str | None = None,
+) -> str:
+    """Like :func:`read_bounded`, decoded as UTF-8 (a byte-order mark is dropped)."""
+    raw = read_bounded(
+        path, limit, error, label=label, missing_hint=missing_hint, too_big_hint=too_big_hint
+    )
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        name = label or os.fspath(path)
+        raise error(f"{name}: not UTF-8 (byte {e.start})", "save it as UTF-8") from e

@@ -110,22 +110,16 @@ def read_yaml(path: Path) -> tuple[Any, dict[tuple[str, ...], int]]:
     """Parse ``path`` safely: bounded size, bounded alias expansion, no duplicate keys."""
     import yaml
 
+    from mb_ci.fsutil import read_bounded_text
+
     name = str(path)
-    try:
-        with open(path, "rb") as fh:
-            raw = fh.read(MAX_POLICY_BYTES + 1)
-    except FileNotFoundError:
-        raise PolicyError(f"{name}: no such file", "give an existing file to --policy") from None
-    except OSError as e:
-        raise PolicyError(f"{name}: cannot read: {e.strerror}") from e
-    if len(raw) > MAX_POLICY_BYTES:
-        raise PolicyError(
-            f"{name}: larger than {MAX_POLICY_BYTES // 1024} KiB", "a policy is small"
-        )
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise PolicyError(f"{name}: not UTF-8 (byte {e.start})", "save the file as UTF-8") from e
+    text = read_bounded_text(
+        path,
+        MAX_POLICY_BYTES,
+        PolicyError,
+        missing_hint="give an existing file to --policy",
+        too_big_hint="a policy is small",
+    )
     loader_cls = _loader()
     try:
         node = yaml.compose(text, Loader=loader_cls)

@@ -13,7 +13,13 @@ from typing import Any
 
 from mb_ci.badges import KINDS, MARKUPS, SIZE_UNITS, STYLES, Badge, Settings
 from mb_ci.commands import COMMANDS
-from mb_ci.commands.common import add_common, add_source_options, policy_for, source_options
+from mb_ci.commands.common import (
+    add_common,
+    add_image_argument,
+    add_source_options,
+    policy_for,
+    source_options,
+)
 from mb_ci.errors import EXIT_FINDINGS, EXIT_OK, MbCiError, ReadmeError, UsageError
 from mb_ci.models import ImageFacts, PlatformFacts
 
@@ -22,12 +28,7 @@ HELP = COMMANDS[NAME]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "image",
-        metavar="IMAGE",
-        help="name[:tag], name@digest, image id, or TRANSPORT:REF "
-        "(docker-daemon:, docker://, docker-archive:, oci:, oci-archive:)",
-    )
+    add_image_argument(parser)
     group = parser.add_argument_group("badges")
     group.add_argument(
         "--style", choices=STYLES, help="static shields.io URLs (default) or SVG files (svg)"

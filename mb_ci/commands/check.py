@@ -6,7 +6,14 @@ import argparse
 import os
 
 from mb_ci.commands import COMMANDS
-from mb_ci.commands.common import add_common, add_source_options, emit, policy_for, source_options
+from mb_ci.commands.common import (
+    add_common,
+    add_image_argument,
+    add_source_options,
+    emit,
+    policy_for,
+    source_options,
+)
 from mb_ci.models import Report
 
 NAME = "check"
@@ -14,12 +21,7 @@ HELP = COMMANDS[NAME]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "image",
-        metavar="IMAGE",
-        help="name[:tag], name@digest, image id, or TRANSPORT:REF "
-        "(docker-daemon:, docker://, docker-archive:, oci:, oci-archive:)",
-    )
+    add_image_argument(parser)
     parser.add_argument(
         "--no-git",
         action="store_true",

@@ -56,6 +56,15 @@ def add_common(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_image_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "image",
+        metavar="IMAGE",
+        help="name[:tag], name@digest, image id, or TRANSPORT:REF "
+        "(docker-daemon:, docker://, docker-archive:, oci:, oci-archive:)",
+    )
+
+
 def add_source_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("image access")
     group.add_argument(

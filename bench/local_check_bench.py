@@ -117,9 +117,10 @@ What bounds it: container-structure-test is one Go process that asks the engine 
 mb-ci is a Python process, and most of its time is imports. In one profile on this machine
 (`pyinstrument -m mb_ci check IMAGE`, in a checkout): importing the Docker SDK (with requests
 and urllib3) took about 45% of the run, GitPython about 20%, building the argument parser
-(every subcommand's module) about 15%; talking to the engine, running git and the checks
-themselves about 15%. `--no-git` saves the GitPython import and the git reads. These costs are
-paid once per process, which is why `mb-ci audit` checks many images in one.
+(then still every subcommand's module; now only the chosen one's) about 15%; talking to the
+engine, running git and the checks themselves about 15%. `--no-git` saves the GitPython import
+and the git reads. These costs are paid once per process, which is why `mb-ci audit` checks many
+images in one.
 
 Reproduce:
 `.venv/bin/python bench/local_check_bench.py --runs {args.runs} --write docs/performance.md`

@@ -39,7 +39,7 @@ from registry_fixtures import (  # noqa: E402
     start_registry,
 )
 
-SECTION = "## Registry check (issue: daemonless sources)"
+SECTION = "## (b) Registry check"
 
 
 class Proxy:

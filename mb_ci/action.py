@@ -200,15 +200,19 @@ def run(env: MutableMapping[str, str]) -> int:
     report = _relative_to_workspace(build_report(args), workspace)
     options = render_options(args, False)
 
-    # The human report can quote label values; stop-commands makes sure none is taken for a
-    # workflow command even if an escape were missed (actions/toolkit "stop-commands").
-    token = secrets.token_hex(16)
-    sys.stdout.write(f"::stop-commands::{token}\n")
-    sys.stdout.write(reporting.render(report, fmt, options))
-    sys.stdout.write(f"::{token}::\n")
-    if fmt != "github":
+    if fmt == "github":
+        # annotations are the point of this format, and it escapes every value for the runner;
+        # inside stop-commands they would be shown as text and never become annotations
+        sys.stdout.write(reporting.render(report, fmt, options))
+    else:
+        # The human report can quote label values; stop-commands makes sure none is taken for a
+        # workflow command even if an escape were missed (actions/toolkit "stop-commands").
         from mb_ci.report.github import annotation_lines
 
+        token = secrets.token_hex(16)
+        sys.stdout.write(f"::stop-commands::{token}\n")
+        sys.stdout.write(reporting.render(report, fmt, options))
+        sys.stdout.write(f"::{token}::\n")
         sys.stdout.write("".join(line + "\n" for line in annotation_lines(report)))
     sys.stdout.flush()
 

@@ -26,9 +26,12 @@ _QUERY_SECRET = re.compile(
     r"[^&#\s]+"
 )
 # C0 controls except nothing, DEL, C1 controls, and the Unicode bidi/format characters that can
-# make a terminal line or a review display something other than what it contains.
+# make a terminal line or a review display something other than what it contains; also lone
+# surrogates and the noncharacters U+FFFE/U+FFFF, which XML 1.0 forbids (JUnit, SVG) and UTF-8
+# cannot encode (a registry's JSON may spell them as escapes).
 _CONTROL = re.compile(
-    "[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]"
+    "[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069"
+    "\ud800-\udfff\ufeff\ufffe\uffff]"
 )
 
 
@@ -103,3 +106,19 @@ def _escape_char(ch: str) -> str:
 def safe(value: str | None, limit: int | None = 300) -> str:
     """Redact, then make printable: the one function every echo of a label value goes through."""
     return "" if value is None else printable(redact(value), limit)
+
+
+# Characters JSON may carry raw but that reorder or hide text when the JSON is shown on a
+# terminal or in a review (bidi controls, C1 controls, line separators), or that cannot be
+# encoded as UTF-8 at all (lone surrogates).
+_JSON_UNSAFE = re.compile(
+    "[\x7f-\x9f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff\ufffe\uffff\ud800-\udfff]"
+)
+
+
+def json_dumps(data: object) -> str:
+    """Indented UTF-8 JSON with the characters above written as ``\\uXXXX`` escapes."""
+    import json
+
+    text = json.dumps(data, indent=2, ensure_ascii=False)
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text) + "\n"

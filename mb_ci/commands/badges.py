@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import difflib
-import json
 import os
 import sys
 from dataclasses import dataclass, field
@@ -22,6 +21,7 @@ from mb_ci.commands.common import (
 )
 from mb_ci.errors import EXIT_FINDINGS, EXIT_OK, MbCiError, ReadmeError, UsageError
 from mb_ci.models import ImageFacts, PlatformFacts
+from mb_ci.safety import json_dumps
 
 NAME = "badges"
 HELP = COMMANDS[NAME]
@@ -258,7 +258,7 @@ def _document(p: Plan, markup: str, written: list[str] | None) -> str:
         "written": written,
         "notes": list(p.notes),
     }
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    return json_dumps(doc)
 
 
 def run(args: argparse.Namespace) -> int:

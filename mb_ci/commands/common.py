@@ -87,7 +87,7 @@ def add_source_options(parser: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="HOST",
-        help="allow plain HTTP to HOST (loopback is always allowed)",
+        help="allow plain HTTP and unverified TLS to HOST (repeatable; loopback may use HTTP)",
     )
     group.add_argument("--ca-file", metavar="PATH", help="CA bundle for registry TLS")
     group.add_argument(

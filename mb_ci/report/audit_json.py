@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from mb_ci import __version__
 from mb_ci.audit import SCHEMA, VERSION, AuditResult, row_dict
 from mb_ci.report import RenderOptions
+from mb_ci.safety import json_dumps
 
 
 def _shard(shard: tuple[int, int] | None) -> str | None:
@@ -41,4 +41,4 @@ def envelope(result: AuditResult) -> dict[str, Any]:
 
 
 def render(result: AuditResult, options: RenderOptions) -> str:
-    return json.dumps(envelope(result), indent=2, ensure_ascii=False) + "\n"
+    return json_dumps(envelope(result))

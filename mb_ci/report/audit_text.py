@@ -29,7 +29,7 @@ def _cells(row: AuditRow, with_container: bool) -> list[str]:
     cells = [safe(row.container or "-", 40)] if with_container else []
     cells += [
         safe(row.reference, 60),
-        safe(revision[:12] if len(revision) > 12 else revision, 12),
+        _short(safe(revision, None)),
         safe(row.concepts.get("source") or "-", 50),
         safe(row.concepts.get("version") or "-", 20),
         safe(row.concepts.get("created") or "-", 25),
@@ -98,3 +98,8 @@ def render(result: AuditResult, options: RenderOptions) -> str:
     lines.append("")
     lines.append(summary_line(result.summary, len(result.rows)))
     return "\n".join(lines) + "\n"
+
+
+def _short(revision: str) -> str:
+    """A revision cut to 12 characters, after redaction so no part of a secret survives the cut."""
+    return revision if len(revision) <= 12 else revision[:12]

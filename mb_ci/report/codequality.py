@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from typing import Any
 
 from mb_ci.models import Finding, Report, Severity
 from mb_ci.report import RenderOptions
-from mb_ci.safety import safe
+from mb_ci.safety import json_dumps, safe
 
 DEFAULT_PATH = "Dockerfile"
 # GitLab's severities are info, minor, major, critical and blocker.
@@ -65,4 +64,4 @@ def issues(report: Report) -> list[dict[str, Any]]:
 
 
 def render(report: Report, options: RenderOptions) -> str:
-    return json.dumps(issues(report), indent=2, ensure_ascii=False) + "\n"
+    return json_dumps(issues(report))

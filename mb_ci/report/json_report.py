@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
 from mb_ci import __version__
 from mb_ci.models import Finding, GitFacts, ImageFacts, Report
 from mb_ci.report import RenderOptions
-from mb_ci.safety import redact
+from mb_ci.safety import json_dumps, redact
 
 ENVELOPE_VERSION = 1
 
@@ -100,4 +99,4 @@ def envelope(report: Report, options: RenderOptions) -> dict[str, Any]:
 
 
 def render(report: Report, options: RenderOptions) -> str:
-    return json.dumps(envelope(report, options), indent=2, ensure_ascii=False) + "\n"
+    return json_dumps(envelope(report, options))

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from typing import Any
 
 from mb_ci import __version__
 from mb_ci.catalog import CHECKS, CheckInfo
 from mb_ci.models import Finding, Report, Severity
 from mb_ci.report import RenderOptions
-from mb_ci.safety import printable, redact
+from mb_ci.safety import json_dumps, printable, redact
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 DEFAULT_LOCATION = "Dockerfile"
@@ -131,4 +130,4 @@ def document(report: Report, options: RenderOptions) -> dict[str, Any]:
 
 
 def render(report: Report, options: RenderOptions) -> str:
-    return json.dumps(document(report, options), indent=2, ensure_ascii=False) + "\n"
+    return json_dumps(document(report, options))

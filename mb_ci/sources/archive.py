@@ -217,13 +217,10 @@ def _platform(
     entry: oci.Descriptor | None,
     what: str,
 ) -> PlatformFacts:
-    desc = oci.config_descriptor(manifest, what)
-    config = oci.load(_blob(store, desc, f"{what} config"), f"{what} config")
-    return oci.platform_facts(
-        config,
-        digest=digest,
-        config_digest=desc.digest,
-        annotations=oci.manifest_annotations(manifest),
-        layer_list=oci.layers(manifest),
-        index_platform=entry.platform if entry else None,
+    return oci.manifest_platform(
+        manifest,
+        digest,
+        entry,
+        what,
+        lambda desc: oci.load(_blob(store, desc, f"{what} config"), f"{what} config"),
     )

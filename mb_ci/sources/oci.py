@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -237,3 +237,22 @@ def manifest_annotations(manifest: Mapping[str, Any]) -> dict[str, str]:
 
 def index_annotations(index: Mapping[str, Any]) -> dict[str, str]:
     return _strings(index.get("annotations"))
+
+
+def manifest_platform(
+    manifest: dict[str, Any],
+    digest: str,
+    entry: Descriptor | None,
+    what: str,
+    read_config: Callable[[Descriptor], Mapping[str, Any]],
+) -> PlatformFacts:
+    """``PlatformFacts`` for one image manifest; ``read_config`` fetches and verifies its config."""
+    desc = config_descriptor(manifest, what)
+    return platform_facts(
+        read_config(desc),
+        digest=digest,
+        config_digest=desc.digest,
+        annotations=manifest_annotations(manifest),
+        layer_list=layers(manifest),
+        index_platform=entry.platform if entry else None,
+    )

@@ -190,15 +190,8 @@ class RegistryClient:
         entry: oci.Descriptor | None,
         what: str,
     ) -> PlatformFacts:
-        desc = oci.config_descriptor(manifest, what)
-        config = self._config(ref, desc, what)
-        return oci.platform_facts(
-            config,
-            digest=digest,
-            config_digest=desc.digest,
-            annotations=oci.manifest_annotations(manifest),
-            layer_list=oci.layers(manifest),
-            index_platform=entry.platform if entry else None,
+        return oci.manifest_platform(
+            manifest, digest, entry, what, lambda desc: self._config(ref, desc, what)
         )
 
     def _facts(

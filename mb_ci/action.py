@@ -125,24 +125,6 @@ def outputs_for(report: Report, fail_on: str, paths: list[str], badges: str) -> 
     }
 
 
-def _make_parent(path: str) -> None:
-    """Create a report's directory, owned like its parent (a root-owned directory in the
-    workspace would stop the next step, running as the runner's user, from writing there)."""
-    parent = Path(path).parent
-    missing = []
-    while not parent.exists() and parent != parent.parent:
-        missing.append(parent)
-        parent = parent.parent
-    owner = parent.stat()
-    for directory in reversed(missing):
-        try:
-            directory.mkdir()
-            if hasattr(os, "geteuid") and os.geteuid() == 0:
-                os.chown(directory, owner.st_uid, owner.st_gid)
-        except OSError as e:
-            raise UsageError(f"{directory}: cannot create: {e.strerror}") from e
-
-
 def _relative_to_workspace(report: Report, workspace: str) -> Report:
     """Annotations and SARIF name files relative to the repository root, which is the
     workspace; a checkout in a subdirectory (actions/checkout ``path:``) needs its prefix."""
@@ -174,8 +156,6 @@ def _badges(env: Mapping[str, str], args: argparse.Namespace, report: Report) ->
 
     for note in plan.notes:
         sys.stderr.write(f"mb-ci: note: {printable(note)} (badge left out)\n")
-    for svg in plan.files:
-        _make_parent(svg)  # before apply() creates it as root
     if options.readme or plan.files:
         for path in command.apply(plan):
             sys.stderr.write(f"mb-ci: wrote {printable(path)}\n")
@@ -187,7 +167,7 @@ def run(env: MutableMapping[str, str]) -> int:
     from mb_ci.cli import build_parser
     from mb_ci.commands.check import build_report
     from mb_ci.commands.common import parse_reports, render_options
-    from mb_ci.fsutil import write_text
+    from mb_ci.fsutil import make_parents, write_text
 
     argv, fail_on = check_argv(env)
     args = build_parser(only="check").parse_args(argv)
@@ -218,7 +198,7 @@ def run(env: MutableMapping[str, str]) -> int:
 
     paths = []
     for extra_fmt, path in reports:
-        _make_parent(path)
+        make_parents(path)
         write_text(path, reporting.render(report, extra_fmt, options))
         paths.append(path)
     badge_markdown = _badges(env, args, report)

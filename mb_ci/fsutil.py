@@ -123,3 +123,26 @@ def read_bounded_text(
     except UnicodeDecodeError as e:
         name = label or os.fspath(path)
         raise error(f"{name}: not UTF-8 (byte {e.start})", "save it as UTF-8") from e
+
+
+def make_parents(path: str | os.PathLike[str]) -> None:
+    """Create the missing directories above ``path``, each owned like the one it is made in.
+
+    Run as root in someone else's checkout (a CI container writing into the runner's workspace),
+    a root-owned directory would stop the next step, running as that user, from writing there.
+    """
+    parent = Path(path).parent
+    missing = []
+    while not parent.exists() and parent != parent.parent:
+        missing.append(parent)
+        parent = parent.parent
+    owner = parent.stat()
+    for directory in reversed(missing):
+        try:
+            directory.mkdir()
+            if hasattr(os, "geteuid") and os.geteuid() == 0:
+                os.chown(directory, owner.st_uid, owner.st_gid)
+        except FileExistsError:
+            continue
+        except OSError as e:
+            raise UsageError(f"{directory}: cannot create: {e.strerror}") from e

@@ -222,15 +222,12 @@ def stale(p: Plan) -> dict[str, tuple[bytes | None, bytes]]:
 
 def apply(p: Plan) -> list[str]:
     """Write what changed (atomically, modes kept); return the paths written."""
-    from mb_ci.fsutil import write_atomic
+    from mb_ci.fsutil import make_parents, write_atomic
 
     written = []
     for path, (_, data) in stale(p).items():
         if path in p.files:
-            try:
-                Path(path).parent.mkdir(parents=True, exist_ok=True)
-            except OSError as e:
-                raise UsageError(f"{Path(path).parent}: cannot create: {e.strerror}") from e
+            make_parents(path)
         if write_atomic(path, data):
             written.append(path)
     return written

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
+from mb_ci import urls
 from mb_ci.formats import is_git_sha
 from mb_ci.models import CiFacts
+from mb_ci.safety import strip_credentials
 
 MAX_EVENT_BYTES = 25 * 1024 * 1024
 
@@ -19,7 +23,37 @@ def _sha(value: Any) -> str | None:
     return None
 
 
+# where each CI system names the repository it built (a fallback for a checkout with no remote)
+_REPOSITORY_VARS = {
+    "gitlab": "CI_PROJECT_URL",
+    "azure": "BUILD_REPOSITORY_URI",
+    "bitbucket": "BITBUCKET_GIT_HTTP_ORIGIN",
+    "circleci": "CIRCLE_REPOSITORY_URL",
+    "buildkite": "BUILDKITE_REPO",
+    "jenkins": "GIT_URL",
+}
+_GITHUB_REPOSITORY = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+
+
 def read(env: Mapping[str, str]) -> CiFacts:
+    facts = _read(env)
+    url = _repository_url(facts.provider, env)
+    return dataclasses.replace(facts, repository_url=url) if url else facts
+
+
+def _repository_url(provider: str | None, env: Mapping[str, str]) -> str | None:
+    if provider == "github":
+        repository = env.get("GITHUB_REPOSITORY", "")
+        server = env.get("GITHUB_SERVER_URL") or "https://github.com"
+        url = f"{server.rstrip('/')}/{repository}" if _GITHUB_REPOSITORY.match(repository) else ""
+    else:
+        url = env.get(_REPOSITORY_VARS.get(provider or "", ""), "")
+    if not url or urls.parse(url) is None:
+        return None
+    return strip_credentials(url.strip())
+
+
+def _read(env: Mapping[str, str]) -> CiFacts:
     if env.get("GITHUB_ACTIONS") == "true":
         return _github(env)
     if env.get("GITLAB_CI"):

@@ -8,7 +8,7 @@ import secrets
 import shlex
 from collections.abc import Mapping
 
-from mb_ci import formats
+from mb_ci import formats, urls
 from mb_ci.errors import UsageError
 from mb_ci.models import GitFacts
 from mb_ci.vocab import CONCEPTS, LS
@@ -57,13 +57,18 @@ def version_of(git: GitFacts) -> str | None:
     return m.group(1) if m else tag
 
 
-def concepts(git: GitFacts, created: dt.datetime) -> dict[str, str]:
+def concepts(
+    git: GitFacts, created: dt.datetime, ci_repository: str | None = None
+) -> dict[str, str]:
+    """The four facts; ``source`` falls back to the CI's repository URL when there is no remote."""
     values = {
         "revision": git.head,
         "created": created.astimezone(dt.timezone.utc).isoformat().replace("+00:00", "Z"),
     }
     if git.remote_normalized:
         values["source"] = git.remote_normalized
+    elif ci_repository:
+        values["source"] = urls.normalize(ci_repository)
     version = version_of(git)
     if version:
         values["version"] = version
@@ -98,3 +103,14 @@ def as_github_output(values: Mapping[str, str], lbls: Mapping[str, str]) -> str:
     body = "".join(f"{k}={v}\n" for k, v in lbls.items())
     simple = "".join(f"{c}={v}\n" for c, v in values.items() if "\n" not in v)
     return f"{simple}labels<<{delimiter}\n{body}{delimiter}\n"
+
+
+def warn_no_source(values: Mapping[str, str], remote: str) -> None:
+    """Say so on stderr when no source label can be derived, instead of leaving it out silently."""
+    import sys
+
+    if "source" not in values:
+        sys.stderr.write(
+            f"mb-ci: warning: the checkout has no remote '{remote}' and CI names no repository: "
+            "no source label (add the remote, or set git.remote in the policy)\n"
+        )

@@ -115,6 +115,7 @@ class CiFacts:
     pr_merge_sha: str | None = None
     event: str | None = None
     ref_name: str | None = None
+    repository_url: str | None = None  # the repository CI says it built, without credentials
 
     @property
     def is_pull_request(self) -> bool:

@@ -277,6 +277,7 @@ def test_json_envelope():
             "pr_merge_sha": None,
             "event": "push",
             "ref_name": "main",
+            "repository_url": None,
         },
         "checked": ["label-required", "revision-matches-head"],
         "findings": [

@@ -84,13 +84,27 @@ def check_revision(
     return None
 
 
-def check_source(key: str, value: str, git: GitFacts | None, out: Findings) -> None:
+def check_source(
+    key: str, value: str, git: GitFacts | None, out: Findings, ci: CiFacts | None = None
+) -> None:
     out.ran("source-credentials")
     if has_credentials(value):
         out.add("source-credentials", f"{key} holds a credential", label=key, actual=value)
     if git is None:
         return
     out.ran("source-matches-remote")
+    if git.remote_url is None and ci is not None and ci.repository_url:
+        # no remote in the checkout (e.g. a CI that fetched a tarball): the CI's own word
+        if not urls.same_repo(value, ci.repository_url):
+            out.add(
+                "source-matches-remote",
+                f"{key} does not name the repository {ci.provider} built",
+                label=key,
+                expected=urls.normalize(ci.repository_url),
+                actual=value,
+                normalized=urls.normalize(value),
+            )
+        return
     if git.remote_url is None:
         out.add(
             "source-matches-remote",
@@ -205,7 +219,7 @@ def check_git(
             if concept == "revision":
                 matched = check_revision(key, value, git, ci, out) or matched
             elif concept == "source":
-                check_source(key, value, git, out)
+                check_source(key, value, git, out, ci)
             elif concept == "created":
                 check_created(key, value, git, now, out)
             else:

@@ -93,7 +93,8 @@ def run(args: argparse.Namespace) -> int:
     parsed = read(dockerfile)
     final = evaluate(parsed, args.target)
     created = generate.created_time(args.created, git, os.environ)
-    values = generate.concepts(git, created)
+    values = generate.concepts(git, created, ci_env.read(os.environ).repository_url)
+    generate.warn_no_source(values, policy.git.remote)
     if "version" not in values and not _sets_version(final.labels):
         values["version"] = fallback_version(git)
     preset = policy.preset if policy.preset in ("label-schema", "both") else "oci"

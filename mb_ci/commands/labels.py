@@ -33,14 +33,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from mb_ci import generate, gitfacts
+    from mb_ci import ci_env, generate, gitfacts
     from mb_ci.commands.common import policy_for
     from mb_ci.fsutil import write_text
 
     policy = policy_for(args)
     git = gitfacts.read(args.repo, policy.git.remote)
     created = generate.created_time(args.created, git, os.environ)
-    values = generate.concepts(git, created)
+    values = generate.concepts(git, created, ci_env.read(os.environ).repository_url)
+    generate.warn_no_source(values, policy.git.remote)
     preset = args.preset or policy.preset
     lbls = generate.labels(values, preset)
     if args.format == "json":

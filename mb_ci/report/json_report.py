@@ -91,6 +91,7 @@ def envelope(report: Report, options: RenderOptions) -> dict[str, Any]:
             "pr_merge_sha": ci.pr_merge_sha,
             "event": ci.event,
             "ref_name": ci.ref_name,
+            "repository_url": ci.repository_url,
         },
         "checked": list(report.checked),
         "findings": [finding_dict(f) for f in report.findings],

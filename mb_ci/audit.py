@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from mb_ci.errors import EXIT_FINDINGS, EXIT_INSPECT, EXIT_OK, MbCiError
@@ -255,7 +255,3 @@ def row_from_dict(data: Mapping[str, Any]) -> AuditRow:
         error=data.get("error"),
         dangling=bool(data.get("dangling")),
     )
-
-
-def with_rows(result: AuditResult, rows: Iterable[AuditRow]) -> AuditResult:
-    return replace(result, rows=tuple(sorted(rows, key=AuditRow.key)))

@@ -190,8 +190,3 @@ _DEFS: tuple[tuple[str, Severity, str, str], ...] = (
 )
 
 CHECKS: dict[str, CheckInfo] = {d[0]: CheckInfo(*d) for d in _DEFS}
-
-
-def register(info: CheckInfo) -> None:
-    """Add a check defined elsewhere (e.g. by the Dockerfile linter)."""
-    CHECKS[info.id] = info

@@ -94,16 +94,6 @@ PRESETS: dict[str, tuple[str, ...]] = {
 KNOWN_KEYS: frozenset[str] = frozenset(OCI_KEYS + LS_KEYS)
 
 
-def keys_for(concept: str, preset: str) -> tuple[str, ...]:
-    """The label keys that carry ``concept`` under ``preset`` (``version`` is never required)."""
-    oci, ls = CONCEPTS[concept]
-    if preset == "label-schema":
-        return (ls,)
-    if preset == "both":
-        return (oci, ls)
-    return (oci,)
-
-
 def concept_of(key: str) -> str | None:
     for concept, keys in CONCEPTS.items():
         if key in keys:

@@ -93,7 +93,8 @@ def run(args: argparse.Namespace) -> int:
     parsed = read(dockerfile)
     final = evaluate(parsed, args.target)
     created = generate.created_time(args.created, git, os.environ)
-    values = generate.concepts(git, created, ci_env.read(os.environ).repository_url)
+    ci = ci_env.read(os.environ)
+    values = generate.concepts(git, created, ci.repository_url)
     generate.warn_no_source(values, policy.git.remote)
     if "version" not in values and not _sets_version(final.labels):
         values["version"] = fallback_version(git)
@@ -121,7 +122,6 @@ def run(args: argparse.Namespace) -> int:
     built = image_id.removeprefix("sha256:")
     if image.image_id and not image.image_id.removeprefix("sha256:").startswith(built):
         raise ImageError(f"{args.tag[0]} was re-tagged while mb-ci checked it", "build again")
-    ci = ci_env.read(os.environ)
     result = check_image(image, git, ci, policy)
     report = Report(
         command=NAME,

@@ -7,8 +7,6 @@ from dataclasses import dataclass, field
 from mb_ci.errors import UsageError
 from mb_ci.models import ImageFacts
 
-TRANSPORTS = ("docker-daemon", "docker", "docker-archive", "oci", "oci-archive")
-
 
 @dataclass(frozen=True)
 class SourceOptions:

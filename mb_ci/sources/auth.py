@@ -23,7 +23,6 @@ if TYPE_CHECKING:
     from mb_ci.sources import SourceOptions
 
 HELPER_TIMEOUT = 20.0
-DOCKER_HUB = "docker.io"
 _PARAM = re.compile(r'(\w+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]+))')
 
 

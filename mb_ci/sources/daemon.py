@@ -15,31 +15,42 @@ def client() -> Any:
     """A Docker client like the CLI's: ``DOCKER_HOST`` and the TLS variables, else the context."""
     import docker
     from docker.errors import DockerException
+    from requests.exceptions import RequestException
 
     try:
         if not os.environ.get("DOCKER_HOST"):
             ctx = _context()
             if ctx is not None:
                 return _own_ca(
-                    lambda: docker.DockerClient(base_url=ctx.Host, tls=ctx.TLSConfig or False)
+                    lambda version: docker.DockerClient(
+                        base_url=ctx.Host, tls=ctx.TLSConfig or False, version=version
+                    )
                 )
-        return _own_ca(docker.from_env)
-    except DockerException as e:
+        return _own_ca(lambda version: docker.from_env(version=version))
+    except (DockerException, RequestException) as e:
         raise _unreachable(e) from e
 
 
-# requests lets these replace a session's own CA file (psf/requests#3829), so a CI image that
-# sets them would verify a TLS engine against the wrong bundle instead of DOCKER_CERT_PATH/ca.pem.
-_CA_OVERRIDES = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
+def _own_ca(make: Callable[[str], Any]) -> Any:
+    """A client from ``make(api_version)`` that verifies a TLS engine with its own CA file.
 
+    requests lets ``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE`` replace a session's own CA file
+    (psf/requests#3829), so a CI image that sets them would verify the engine against the wrong
+    bundle instead of ``DOCKER_CERT_PATH/ca.pem``; the docker CLI does not. The SDK asks the
+    engine for its API version inside its constructor, before we could mend that, so the version
+    is asked first by a client pinned to the oldest API (which sends nothing when built).
+    """
+    from docker.constants import MINIMUM_DOCKER_API_VERSION
 
-def _own_ca(make: Callable[[], Any]) -> Any:
-    """A client from ``make()`` that verifies the engine with its own CA file, as the CLI does."""
-    saved = {k: os.environ.pop(k) for k in _CA_OVERRIDES if k in os.environ}
+    probe = _verify_with_own_ca(make(MINIMUM_DOCKER_API_VERSION))
     try:
-        engine = make()  # the constructor already asks the engine for its API version
+        version = str(probe.api.version(api_version=False).get("ApiVersion") or "auto")
     finally:
-        os.environ.update(saved)
+        probe.close()
+    return _verify_with_own_ca(make(version))
+
+
+def _verify_with_own_ca(engine: Any) -> Any:
     api = engine.api
     if isinstance(api.verify, str):
         merge = api.merge_environment_settings

@@ -130,7 +130,7 @@ def _relative_to_workspace(report: Report, workspace: str) -> Report:
     workspace; a checkout in a subdirectory (actions/checkout ``path:``) needs its prefix."""
     import dataclasses
 
-    if report.git is None or not report.dockerfile or Path(report.dockerfile).is_absolute():
+    if report.git is None:
         return report
     try:
         prefix = Path(report.git.root).resolve().relative_to(Path(workspace).resolve())
@@ -138,7 +138,12 @@ def _relative_to_workspace(report: Report, workspace: str) -> Report:
         return report
     if str(prefix) in ("", "."):
         return report
-    return dataclasses.replace(report, dockerfile=(prefix / report.dockerfile).as_posix())
+
+    def under(path: str | None) -> str | None:
+        return path if not path or Path(path).is_absolute() else (prefix / path).as_posix()
+
+    findings = tuple(dataclasses.replace(f, file=under(f.file)) for f in report.findings)
+    return dataclasses.replace(report, dockerfile=under(report.dockerfile), findings=findings)
 
 
 def _badges(env: Mapping[str, str], args: argparse.Namespace, report: Report) -> str:

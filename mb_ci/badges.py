@@ -161,7 +161,7 @@ def _repo(source: str | None) -> tuple[str, dict[str, str]]:
     host = parsed.host if re.fullmatch(r"[a-z0-9.-]+(?::[0-9]+)?", parsed.host) else ""
     if not host:
         return "", {}
-    return host, {"repo": f"https://{host}/{parsed.path}", "host": host, "path": parsed.path}
+    return host, {"repo": parsed.https, "host": host, "path": parsed.path}
 
 
 def _link(kind: str, host: str, values: Mapping[str, str], settings: Settings) -> str | None:

@@ -181,6 +181,14 @@ _DEFS: tuple[tuple[str, Severity, str, str], ...] = (
         "format can only be checked on the built image: run `mb-ci check` or `mb-ci build`.",
     ),
     (
+        "dockerfile-not-utf8",
+        W,
+        "The Dockerfile is not UTF-8.",
+        "The engine reads a Dockerfile as bytes and writes each byte that is not UTF-8 (e.g. "
+        "Latin-1 `é`) into the image's labels as U+FFFD, the replacement character; mb-ci reads "
+        "it the same way. Save the file as UTF-8 to keep the characters.",
+    ),
+    (
         "dockerfile-unknown-key",
         W,
         "A label key looks like an OCI or label-schema key but is not one.",

@@ -10,7 +10,7 @@ from typing import Any
 
 from mb_ci import urls
 from mb_ci.formats import is_git_sha
-from mb_ci.models import CiFacts
+from mb_ci.models import CiFacts, GitFacts
 from mb_ci.safety import strip_credentials
 
 MAX_EVENT_BYTES = 25 * 1024 * 1024
@@ -72,15 +72,26 @@ def _read(env: Mapping[str, str]) -> CiFacts:
     if env.get("TF_BUILD"):
         sha = _sha(env.get("BUILD_SOURCEVERSION"))
         head = _sha(env.get("SYSTEM_PULLREQUEST_SOURCECOMMITID"))
+        reason = env.get("BUILD_REASON")
+        # A PR build checks out refs/pull/N/merge and BUILD_SOURCEVERSION is that merge commit;
+        # SYSTEM_PULLREQUEST_SOURCECOMMITID (the head) is set only for some repository types
+        # (https://learn.microsoft.com/azure/devops/pipelines/build/variables). Without it the
+        # head is the merge commit's second parent: the merge is source into target.
+        pr = reason == "PullRequest" or bool(env.get("SYSTEM_PULLREQUEST_PULLREQUESTID"))
         return CiFacts(
             "azure",
             sha,
             head,
-            sha if head else None,
-            env.get("BUILD_REASON"),
+            sha if (head or pr) and sha != head else None,
+            reason,
             env.get("BUILD_SOURCEBRANCHNAME"),
+            pull_request=pr or head is not None,
+            head_parent=2 if pr and head is None else None,
         )
     if env.get("BITBUCKET_BUILD_NUMBER") or env.get("BITBUCKET_COMMIT"):
+        # In a pull-request pipeline BITBUCKET_COMMIT is the source branch's commit; the clone
+        # step may merge the destination into it, making HEAD a merge commit that exists only
+        # in the checkout (https://support.atlassian.com/bitbucket-cloud/docs/variables-and-secrets/)
         sha = _sha(env.get("BITBUCKET_COMMIT"))
         pr = bool(env.get("BITBUCKET_PR_ID"))
         return CiFacts(
@@ -90,6 +101,7 @@ def _read(env: Mapping[str, str]) -> CiFacts:
             None,
             "pull_request" if pr else None,
             env.get("BITBUCKET_TAG") or env.get("BITBUCKET_BRANCH"),
+            pull_request=pr,
         )
     if env.get("CIRCLECI"):
         return CiFacts(
@@ -111,22 +123,51 @@ def _read(env: Mapping[str, str]) -> CiFacts:
             env.get("BUILDKITE_TAG") or env.get("BUILDKITE_BRANCH"),
         )
     if env.get("JENKINS_URL") or env.get("JENKINS_HOME"):
+        sha = _sha(env.get("GIT_COMMIT"))
+        pr = bool(env.get("CHANGE_ID"))
+        # A multibranch change request (https://www.jenkins.io/doc/book/pipeline/multibranch/):
+        # with the "merge" strategy the agent merges the target into the PR head and GIT_COMMIT
+        # is that local merge commit, whose first parent is the head; with the "head" strategy
+        # GIT_COMMIT is the head itself. resolve() tells them apart in the checkout.
         return CiFacts(
             "jenkins",
-            _sha(env.get("GIT_COMMIT")),
+            sha,
             None,
-            None,
-            "pull_request" if env.get("CHANGE_ID") else None,
+            sha if pr else None,
+            "pull_request" if pr else None,
             env.get("TAG_NAME") or env.get("BRANCH_NAME"),
+            pull_request=pr,
+            head_parent=1 if pr else None,
         )
     return CiFacts()
+
+
+_PR_EVENTS = ("pull_request", "pull_request_target")
 
 
 def _github(env: Mapping[str, str]) -> CiFacts:
     sha = _sha(env.get("GITHUB_SHA"))
     event_name = env.get("GITHUB_EVENT_NAME")
-    event = _event(env.get("GITHUB_EVENT_PATH"))
+    ref = env.get("GITHUB_REF_NAME")
+    event, problem = _event(env.get("GITHUB_EVENT_PATH"))
     pr = event.get("pull_request") if isinstance(event.get("pull_request"), dict) else None
+    if event_name in _PR_EVENTS and pr is None:
+        # Without the payload the head is unknown; GITHUB_SHA is still the merge commit on
+        # pull_request (and the base branch on pull_request_target), never the head.
+        why = problem or "it has no pull_request object"
+        return CiFacts(
+            "github",
+            sha,
+            None,
+            sha if event_name == "pull_request" else None,
+            event_name,
+            ref,
+            pull_request=True,
+            problems=(
+                f"the {event_name} event payload (GITHUB_EVENT_PATH) {why}: the pull request's "
+                "head commit is unknown",
+            ),
+        )
     head = merge = None
     if pr is not None:
         head_obj = pr.get("head")
@@ -140,17 +181,52 @@ def _github(env: Mapping[str, str]) -> CiFacts:
     elif event_name == "merge_group":
         group = event.get("merge_group")
         merge = _sha(group.get("head_sha")) if isinstance(group, dict) else None
-    return CiFacts("github", sha, head, merge, event_name, env.get("GITHUB_REF_NAME"))
+    elif event_name == "workflow_run":
+        # GITHUB_SHA is the default branch's tip; the image comes from the run that triggered
+        # this one, which built workflow_run.head_sha (the PR head when a PR triggered it)
+        run = event.get("workflow_run")
+        head = _sha(run.get("head_sha")) if isinstance(run, dict) else None
+    return CiFacts("github", sha, head, merge, event_name, ref, pull_request=pr is not None)
 
 
-def _event(path: str | None) -> dict[str, Any]:
+def _event(path: str | None) -> tuple[dict[str, Any], str | None]:
+    """The event payload, and why it could not be read (``None`` when it could)."""
     if not path:
-        return {}
+        return {}, "is not set"
     try:
         with open(path, "rb") as fh:
-            raw = fh.read(MAX_EVENT_BYTES)
+            raw = fh.read(MAX_EVENT_BYTES + 1)
+    except OSError as e:
+        return {}, f"cannot be read ({e.strerror or e})"
+    if len(raw) > MAX_EVENT_BYTES:
+        return {}, f"is larger than {MAX_EVENT_BYTES // (1024 * 1024)} MiB"
+    try:
         data = json.loads(raw)
-    except (OSError, ValueError, RecursionError):
-        # a missing, truncated or absurdly nested payload: fall back to the environment alone
-        return {}
-    return data if isinstance(data, dict) else {}
+    except (ValueError, RecursionError):
+        # a truncated or absurdly nested payload: fall back to the environment alone
+        return {}, "is not valid JSON"
+    if not isinstance(data, dict):
+        return {}, "is not a JSON object"
+    return data, None
+
+
+def resolve(ci: CiFacts, git: GitFacts | None) -> CiFacts:
+    """Fill in the pull request's head where CI names only a merge commit (``head_parent``).
+
+    Needs the merge commit's object, which even a shallow clone holds. When the commit CI names
+    is no merge, CI built the head itself (Jenkins' "head" strategy).
+    """
+    merge_sha = ci.pr_merge_sha
+    if git is None or ci.head_parent is None or ci.pr_head_sha or not merge_sha:
+        return ci
+    commit = git.commit(merge_sha)
+    if commit is None:
+        return ci
+    # Jenkins' head strategy builds the PR head, which may itself be a merge commit (main merged
+    # into the branch); that one was fetched, while the merge strategy's commit is local
+    fetched_head = ci.provider == "jenkins" and commit.fetched is True
+    if not commit.is_merge or fetched_head:
+        return dataclasses.replace(ci, pr_head_sha=commit.sha, pr_merge_sha=None)
+    if len(commit.parents) < ci.head_parent:
+        return ci
+    return dataclasses.replace(ci, pr_head_sha=commit.parents[ci.head_parent - 1])

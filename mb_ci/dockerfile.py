@@ -12,6 +12,8 @@ import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from dataclasses import replace as dataclasses_replace
+from functools import lru_cache
 from typing import Any
 
 from mb_ci.errors import InspectError, UsageError
@@ -23,7 +25,11 @@ MAX_BYTES = 1024 * 1024
 MAX_INSTRUCTION = 64 * 1024
 MAX_INSTRUCTIONS = 20_000
 MAX_LABELS = 2_000  # key=value pairs over all LABEL instructions; images carry dozens
-_DIRECTIVE = re.compile(r"^#\s*([A-Za-z][A-Za-z0-9]*)\s*=\s*(.*?)\s*$")
+# BuildKit's parser directives (frontend/dockerfile/parser/directives.go): leading whitespace is
+# allowed; the block ends at the first line that is not a known directive (a blank line, any
+# other comment, an unknown directive, an instruction)
+_DIRECTIVE = re.compile(r"^[ \t]*#[ \t]*([A-Za-z][A-Za-z0-9]*)[ \t]*=[ \t]*(.+?)[ \t]*$")
+_DIRECTIVES = frozenset({"escape", "syntax", "check"})
 
 
 class DockerfileError(InspectError):
@@ -53,6 +59,9 @@ class Dockerfile:
     escape: str
     global_args: tuple[Instruction, ...]
     stages: tuple[Stage, ...]
+    # the line of the first byte that is not UTF-8, when the file is not: the engine reads
+    # bytes, and its image config turns each such byte into U+FFFD, as this reading does
+    not_utf8_line: int | None = None
 
     def declared_args(self) -> frozenset[str]:
         """Every ``ARG`` name the file declares, before or after ``FROM``."""
@@ -77,6 +86,7 @@ class LabelFact:
     onbuild: bool = False
     inherited: bool = False
     build_time: tuple[str, ...] = ()  # ARGs without a default: the value is set at build time
+    from_base: tuple[str, ...] = ()  # declared nowhere, but the base image may set them (ENV)
     global_only: tuple[str, ...] = ()  # ARGs declared before FROM only: they expand to ""
     undefined: tuple[str, ...] = ()  # variables declared nowhere: they expand to ""
 
@@ -91,6 +101,9 @@ class FinalStage:
     last_label_line: int | None
     base: str | None  # the external image the stage chain starts from; None for scratch
     labels: Mapping[str, LabelFact] = field(default_factory=dict)
+    # ONBUILD LABEL of the final stage: key -> line; labels of child images, not of this one
+    onbuild: Mapping[str, int] = field(default_factory=dict)
+    not_utf8_line: int | None = None
 
     @property
     def anchor_line(self) -> int:
@@ -99,17 +112,34 @@ class FinalStage:
 
 
 def read(path: str | os.PathLike[str]) -> Dockerfile:
-    from mb_ci.fsutil import read_bounded_text
+    """Read the file as the engine does: bytes, a UTF-8 byte-order mark dropped.
+
+    Neither builder decodes the Dockerfile: a Latin-1 file builds, and the image config (JSON,
+    written by Go) carries U+FFFD for every byte that is not UTF-8. Decoding with ``replace``
+    gives the very label values the engine writes; ``not_utf8_line`` lets the checks warn.
+    """
+    from dataclasses import replace
+
+    from mb_ci.fsutil import read_bounded
 
     name = os.fspath(path)
-    text = read_bounded_text(
+    raw = read_bounded(
         name,
         MAX_BYTES,
         DockerfileError,
         missing_hint="give the path of a Dockerfile",
         too_big_hint="is this really a Dockerfile?",
     )
-    return parse(text, name)
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise DockerfileError(
+            f"{name}: UTF-16, not UTF-8: the engine cannot read it", "save it as UTF-8"
+        )
+    raw = raw.removeprefix(b"\xef\xbb\xbf")
+    try:
+        return parse(raw.decode("utf-8"), name)
+    except UnicodeDecodeError as e:
+        parsed = parse(raw.decode("utf-8", "replace"), name)
+        return replace(parsed, not_utf8_line=raw.count(b"\n", 0, e.start) + 1)
 
 
 def parse(text: str, name: str = "Dockerfile") -> Dockerfile:
@@ -136,13 +166,20 @@ def _first_line(text: str) -> str:
 
 
 def _escape_directive(text: str, name: str) -> str:
-    """The ``# escape=`` parser directive (only at the top, before any other line)."""
+    """The ``# escape=`` parser directive, read from the directive block at the top."""
     escape = "\\"
+    seen: set[str] = set()
     for line in text.splitlines():
         m = _DIRECTIVE.match(line)
-        if not m:
+        directive = m.group(1).lower() if m else None
+        if m is None or directive not in _DIRECTIVES:
             break
-        if m.group(1).lower() == "escape":
+        if directive in seen:
+            raise DockerfileError(
+                f"{name}: only one {directive} parser directive can be used", "remove the other"
+            )
+        seen.add(directive)
+        if directive == "escape":
             if m.group(2) not in ("\\", "`"):
                 raise DockerfileError(
                     f"{name}: invalid escape directive '{m.group(2)[:20]}'", "use \\ or `"
@@ -225,10 +262,18 @@ class _Scope:
         self.args: dict[str, str | Unknown] = {}
         self.globals = globals_
 
-    def lookup(self, name: str) -> str | Unknown | None:
+    external = False  # the stage chain starts from an image, whose ENV is not visible here
+
+    def declared(self, name: str) -> str | Unknown | None:
         if name in self.env:  # ENV overrides an ARG of the same name
             return self.env[name]
         return self.args.get(name)
+
+    def lookup(self, name: str) -> str | Unknown | None:
+        found = self.declared(name)
+        if found is None and self.external and name not in self.globals:
+            return UNKNOWN  # maybe an ENV of the base image: known after the build only
+        return found
 
     def expand(self, word: str, where: str) -> Expansion:
         try:
@@ -242,7 +287,12 @@ class _Scope:
 
 
 def evaluate(df: Dockerfile, target: str | None = None) -> FinalStage:
-    """The last stage's (or ``target``'s) labels, with those it inherits via ``FROM <stage>``."""
+    """The last stage's (or ``target``'s) labels, with those it inherits via ``FROM <stage>``.
+
+    Only the chain of stages the final one is built ``FROM`` can give it labels, so only that
+    chain is evaluated, and each stage hands its variables and labels on to the next without a
+    copy: linear in the size of the file, however many stages it chains.
+    """
     stages = df.stages
     if target is not None:
         names = [s.name for s in stages]
@@ -253,24 +303,37 @@ def evaluate(df: Dockerfile, target: str | None = None) -> FinalStage:
     glob = _Scope(df.escape, {}, {})
     for ins in df.global_args:
         _arg(glob, ins, df.path)
-    states: list[tuple[dict[str, str | Unknown], dict[str, LabelFact], str | None]] = []
+    from_scope = _from_scope(glob)
+    parents: list[int | None] = []
     by_name: dict[str, int] = {}
-    count = 0
     for stage in stages:
-        base = glob.expand(stage.base, f"{df.path}:{stage.line}").text
-        parent = by_name.get(base.lower())
-        if parent is not None:
-            env, inherited, root = states[parent]
-            labels = {k: _inherit(v) for k, v in inherited.items()}
-        else:
-            env, labels, root = {}, {}, (None if base.lower() == "scratch" else base)
-        scope = _Scope(df.escape, env, glob.args)
+        base = _from_image(from_scope, stage, df.path)
+        parents.append(by_name.get(base.lower()))
+        if stage.name:
+            by_name[stage.name] = stage.index
+    chain = [len(stages) - 1]
+    while (parent := parents[chain[-1]]) is not None:
+        chain.append(parent)
+    chain.reverse()
+    first_base = _from_image(from_scope, stages[chain[0]], df.path)
+    root = None if first_base.lower() == "scratch" else first_base
+    env: dict[str, str | Unknown] = {}
+    labels: dict[str, LabelFact] = {}
+    triggers: tuple[Instruction, ...] = ()
+    count = 0
+    for index in chain:
+        stage = stages[index]
+        scope = _Scope(df.escape, {}, glob.args)
+        scope.env = env  # handed on from the parent stage, not copied
+        scope.external = root is not None
         label = stage.name or f"stage-{stage.index}"
-        for ins in stage.instructions:
+        # the classic builder runs the parent stage's ONBUILD triggers at this FROM (docker
+        # build, engine 20.10); the parent's own labels stay, its triggers are used up
+        for ins in (*triggers, *(i for i in stage.instructions if not i.onbuild)):
             where = f"{df.path}:{ins.line}"
-            if ins.cmd == "ARG" and not ins.onbuild:
+            if ins.cmd == "ARG":
                 _arg(scope, ins, df.path, glob.args)
-            elif ins.cmd == "ENV" and not ins.onbuild:
+            elif ins.cmd == "ENV":
                 for key, word in _pairs(ins.args):
                     scope.env[key] = scope.value(word, where)
             elif ins.cmd == "LABEL":
@@ -283,25 +346,60 @@ def evaluate(df: Dockerfile, target: str | None = None) -> FinalStage:
                     fact = _label(scope, key_word, word, ins, label, where)
                     labels.pop(fact.key, None)  # a re-set key moves to its new line
                     labels[fact.key] = fact
-        states.append((scope.env, labels, root))
-        if stage.name:
-            by_name[stage.name] = stage.index
+        triggers = tuple(i for i in stage.instructions if i.onbuild)
+        env = scope.env
     final = stages[-1]
+    final_label = final.name or f"stage-{final.index}"
     own = [i.line for i in final.instructions if i.cmd == "LABEL" and not i.onbuild]
+    onbuild = {
+        key: ins.line for ins in triggers if ins.cmd == "LABEL" for key, _ in _pairs(ins.args)
+    }
     return FinalStage(
         path=df.path,
-        stage=final.name or f"stage-{final.index}",
+        stage=final_label,
         from_line=final.line,
         last_label_line=max(own) if own else None,
-        base=states[-1][2],
-        labels=states[-1][1],
+        base=root,
+        labels={
+            k: (dataclasses_replace(v, inherited=True) if v.stage != final_label else v)
+            for k, v in labels.items()
+        },
+        onbuild=onbuild,
+        not_utf8_line=df.not_utf8_line,
     )
 
 
-def _inherit(fact: LabelFact) -> LabelFact:
-    from dataclasses import replace
+@lru_cache(maxsize=1)
+def _platform_args() -> dict[str, str]:
+    """BuildKit's automatic platform ARGs, for ``FROM`` lines: this machine's Linux platform.
 
-    return replace(fact, inherited=True)
+    ``FROM app-$TARGETOS`` picks a stage by the target platform (BuildKit sets these ARGs in the
+    global scope without a declaration); ``docker build`` without ``--platform`` targets the
+    engine's own platform. Inside a stage they stay unknown until the build.
+    """
+    import platform
+
+    machine = platform.machine().lower()
+    arch = {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm", "i686": "386"}.get(
+        machine, machine or "amd64"
+    )
+    variant = "v7" if arch == "arm" else ""
+    name = "/".join(p for p in ("linux", arch, variant) if p)
+    values = {"OS": "linux", "ARCH": arch, "VARIANT": variant, "PLATFORM": name}
+    return {f"{side}{key}": v for side in ("TARGET", "BUILD") for key, v in values.items()}
+
+
+def _from_scope(glob: _Scope) -> _Scope:
+    """What a ``FROM`` line can expand: the global ARGs and the platform ARGs."""
+    platform = {k: v for k, v in _platform_args().items() if glob.args.get(k, UNKNOWN) is UNKNOWN}
+    scope = _Scope(glob.escape, {}, {})
+    scope.args = {**glob.args, **platform}
+    return scope
+
+
+def _from_image(scope: _Scope, stage: Stage, path: str) -> str:
+    """The image (or stage) a ``FROM`` names."""
+    return scope.expand(stage.base, f"{path}:{stage.line}").text
 
 
 def _pairs(args: tuple[str, ...]) -> list[tuple[str, str]]:
@@ -328,6 +426,7 @@ def _label(
 ) -> LabelFact:
     key = scope.expand(key_word, where).text
     out = scope.expand(word, where)
+    declared = [n for n in out.unknown if scope.declared(n) is not None]
     return LabelFact(
         key=key,
         value=out.text,
@@ -335,7 +434,8 @@ def _label(
         stage=stage,
         raw=word,
         onbuild=ins.onbuild,
-        build_time=tuple(out.unknown),
+        build_time=tuple(declared),
+        from_base=tuple(n for n in out.unknown if n not in declared),
         global_only=tuple(n for n in out.missing if n in scope.globals),
         undefined=tuple(n for n in out.missing if n not in scope.globals),
     )

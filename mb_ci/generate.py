@@ -10,7 +10,7 @@ from collections.abc import Mapping
 
 from mb_ci import formats, urls
 from mb_ci.errors import UsageError
-from mb_ci.models import GitFacts
+from mb_ci.models import CiFacts, GitFacts
 from mb_ci.vocab import CONCEPTS, LS
 
 _SEMVER_TAG = re.compile(r"^[vV](\d+\.\d+\.\d+.*)$")
@@ -23,10 +23,34 @@ BUILD_ARGS = {
 }
 
 
+def revision(git: GitFacts, ci: CiFacts, accept: str) -> tuple[str, dt.datetime]:
+    """The commit to label, and the time ``created`` takes from it, so that ``check`` passes.
+
+    The checkout when ``git.revision.accept`` takes it (always outside a pull request, and with
+    ``either``); else the commit the policy asks for, e.g. the PR head with ``accept: head``.
+    A commit the checkout does not hold (a shallow clone) lends HEAD's time, which ``check``
+    then says it cannot compare.
+    """
+    from mb_ci.checks.git import _matches, candidates
+
+    cands = [sha for _, sha in candidates(git, ci, accept)]
+    if not cands or any(_matches(git.head, sha) for sha in cands):
+        return git.head, git.commit_time
+    commit = git.commit(cands[0])
+    return (commit.sha, commit.time) if commit else (cands[0], git.commit_time)
+
+
 def created_time(
-    spec: str | None, git: GitFacts, env: Mapping[str, str], now: dt.datetime | None = None
+    spec: str | None,
+    git: GitFacts,
+    env: Mapping[str, str],
+    now: dt.datetime | None = None,
+    commit_time: dt.datetime | None = None,
 ) -> dt.datetime:
-    """``SOURCE_DATE_EPOCH`` when set (reproducible builds), else the commit time; or ``now``."""
+    """``SOURCE_DATE_EPOCH`` when set (reproducible builds), else the commit time; or ``now``.
+
+    ``commit_time`` is that of the commit labelled (see :func:`revision`), HEAD's by default.
+    """
     if spec == "now":
         return (now or dt.datetime.now(dt.timezone.utc)).replace(microsecond=0)
     if spec and spec != "commit":
@@ -45,7 +69,7 @@ def created_time(
             return dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc)
         except (OverflowError, OSError, ValueError) as e:
             raise UsageError(f"SOURCE_DATE_EPOCH={epoch}: out of range ({e})") from e
-    return git.commit_time
+    return commit_time or git.commit_time
 
 
 def version_of(git: GitFacts) -> str | None:
@@ -58,11 +82,17 @@ def version_of(git: GitFacts) -> str | None:
 
 
 def concepts(
-    git: GitFacts, created: dt.datetime, ci_repository: str | None = None
+    git: GitFacts,
+    created: dt.datetime,
+    ci_repository: str | None = None,
+    revision: str | None = None,
 ) -> dict[str, str]:
-    """The four facts; ``source`` falls back to the CI's repository URL when there is no remote."""
+    """The four facts; ``source`` falls back to the CI's repository URL when there is no remote.
+
+    ``revision`` is the commit to label (see :func:`revision`), HEAD by default.
+    """
     values = {
-        "revision": git.head,
+        "revision": revision or git.head,
         "created": created.astimezone(dt.timezone.utc).isoformat().replace("+00:00", "Z"),
     }
     if git.remote_normalized:

@@ -9,7 +9,7 @@ from typing import Any
 
 from mb_ci import urls
 from mb_ci.errors import CheckoutError
-from mb_ci.models import GitFacts
+from mb_ci.models import CiFacts, Commit, GitFacts
 from mb_ci.safety import strip_credentials
 
 
@@ -47,9 +47,16 @@ def open_repo(start: str | os.PathLike[str]) -> Any:
     except (git.InvalidGitRepositoryError, git.NoSuchPathError) as e:
         raise CheckoutError(f"{root}: not a git checkout", "pass --repo DIR") from e
     options = [f"safe.directory={root}", *_NO_PROGRAMS]
-    repo.git.set_persistent_git_options(c=options)
+    # Reading must never write to the checkout: `git status` and `git diff` refresh the index
+    # and write it back when they can take its lock, which in a CI container running as root
+    # leaves a root-owned .git/index in the runner's workspace. Optional locks off stops that
+    # (https://git-scm.com/docs/git#Documentation/git.txt---no-optional-locks).
+    repo.git.update_environment(GIT_OPTIONAL_LOCKS="0")
+    repo.git.set_persistent_git_options(no_optional_locks=True, c=options)
     if _foreign(root, repo):
-        repo.git.set_persistent_git_options(c=options + _foreign_filters(repo))
+        repo.git.set_persistent_git_options(
+            no_optional_locks=True, c=options + _foreign_filters(repo)
+        )
     return repo
 
 
@@ -99,8 +106,14 @@ def _foreign_filters(repo: Any) -> list[str]:
     return options
 
 
-def read(start: str | os.PathLike[str], remote: str = "origin") -> GitFacts:
-    """Facts about HEAD, the remote and the work tree. Works shallow, detached, and in worktrees."""
+def read(
+    start: str | os.PathLike[str], remote: str = "origin", ci: CiFacts | None = None
+) -> GitFacts:
+    """Facts about HEAD, the remote and the work tree. Works shallow, detached, and in worktrees.
+
+    With ``ci``, also the commits CI names (and the parents of those that are merges), so the
+    checks can compare ``created`` with the commit the revision matched.
+    """
     import git
 
     repo = open_repo(start)
@@ -115,22 +128,24 @@ def read(start: str | os.PathLike[str], remote: str = "origin") -> GitFacts:
                 "commit first, or check out the commit that was built",
             ) from e
         raise CheckoutError(f"{repo.working_tree_dir}: {_reason(e)}") from e
+    head = head.strip().lower()
     try:
         stamp = repo.git.log("-1", "--format=%cI", head)
         commit_time = dt.datetime.fromisoformat(stamp.strip().replace("Z", "+00:00"))
         tags = tuple(t for t in repo.git.tag("--no-column", "--points-at", head).splitlines() if t)
-        dirty = repo.is_dirty(untracked_files=False)
+        dirty = _dirty(repo)
         shallow = repo.git.rev_parse("--is-shallow-repository").strip() == "true"
         branch = None
         detached = repo.head.is_detached
         if not detached:
             branch = repo.head.reference.name
         remote_url = _remote_url(repo, remote)
+        commits = _commits(repo, (head, *(ci.named if ci is not None else ())))
     except git.GitCommandError as e:
         raise CheckoutError(f"{repo.working_tree_dir}: {_reason(e)}") from e
     return GitFacts(
         root=str(repo.working_tree_dir),
-        head=head.strip().lower(),
+        head=head,
         commit_time=commit_time,
         remote_name=remote if remote_url else None,
         remote_url=strip_credentials(remote_url) if remote_url else None,
@@ -140,7 +155,90 @@ def read(start: str | os.PathLike[str], remote: str = "origin") -> GitFacts:
         shallow=shallow,
         detached=detached,
         branch=branch,
+        commits=commits,
     )
+
+
+def _dirty(repo: Any) -> bool:
+    """Whether a tracked file differs from HEAD, staged or not; untracked files do not count.
+
+    `git status` with optional locks off compares stat-dirty files by content in memory and
+    never writes the index, unlike GitPython's ``is_dirty()`` (`git diff`, which refreshes it).
+    """
+    out = repo.git.status("--porcelain=v1", "--untracked-files=no", "-z")
+    return bool(str(out).strip("\0").strip())
+
+
+# refs a fetch writes; a commit no such ref contains was made in the checkout itself
+_FETCHED_REFS = ("refs/remotes", "refs/pull", "refs/merge-requests", "refs/pipelines")
+
+
+def _commits(repo: Any, shas: tuple[str, ...]) -> dict[str, Commit]:
+    """The named commits the checkout holds, and the parents of those that are merges."""
+    found: dict[str, Commit] = {}
+    wanted = list(dict.fromkeys(shas))
+    merges: list[Commit] = []
+    for sha in wanted:
+        commit = _commit(repo, sha)
+        if commit is None or commit.sha in found:
+            continue
+        if commit.is_merge:
+            fetched = bool(
+                str(
+                    repo.git.for_each_ref(
+                        "--count=1",
+                        "--format=%(refname)",
+                        f"--contains={commit.sha}",
+                        *_FETCHED_REFS,
+                    )
+                ).strip()
+            )
+            commit = Commit(commit.sha, commit.time, commit.parents, fetched)
+            merges.append(commit)
+        found[commit.sha] = commit
+    for merge in merges:
+        for parent in merge.parents:
+            if parent not in found:
+                commit = _commit(repo, parent)
+                if commit is not None:
+                    found[commit.sha] = commit
+    return found
+
+
+def _commit(repo: Any, sha: str) -> Commit | None:
+    """One commit object, read raw: its parent lines survive a shallow clone's grafts."""
+    import git
+
+    try:
+        full = str(repo.git.rev_parse("--verify", "--quiet", f"{sha}^{{commit}}")).strip()
+        raw = str(repo.git.cat_file("commit", full))
+    except git.GitCommandError:
+        return None  # not in the checkout (a shallow clone, or never fetched)
+    parents: list[str] = []
+    time: dt.datetime | None = None
+    for line in raw.split("\n"):
+        if not line:
+            break  # the headers end at the first empty line
+        name, _, rest = line.partition(" ")
+        if name == "parent":
+            parents.append(rest.strip().lower())
+        elif name == "committer":
+            time = _signature_time(rest)
+    if time is None:
+        return None
+    return Commit(full.lower(), time, tuple(parents))
+
+
+def _signature_time(signature: str) -> dt.datetime | None:
+    """``Name <email> 1700000000 +0100`` -> an aware datetime, or None if it is malformed."""
+    try:
+        epoch, offset = signature.rsplit(">", 1)[1].split()
+        sign = -1 if offset.startswith("-") else 1
+        minutes = int(offset[1:3]) * 60 + int(offset[3:5])
+        zone = dt.timezone(sign * dt.timedelta(minutes=minutes))
+        return dt.datetime.fromtimestamp(int(epoch), zone)
+    except (IndexError, ValueError, OverflowError, OSError):
+        return None
 
 
 def _remote_url(repo: Any, remote: str) -> str | None:

@@ -89,8 +89,32 @@ class ImageFacts:
 
 
 @dataclass(frozen=True)
+class Commit:
+    """One commit the checkout holds: its committer time and the parents its object names.
+
+    ``parents`` come from the commit object itself, so they are known in a shallow clone too,
+    where the parent objects are absent. ``fetched`` says whether a ref some fetch wrote
+    (``refs/remotes``, ``refs/pull``, ``refs/merge-requests``, ``refs/pipelines``) contains it;
+    ``None`` when nobody asked (only merge commits are asked about).
+    """
+
+    sha: str
+    time: dt.datetime
+    parents: tuple[str, ...] = ()
+    fetched: bool | None = None
+
+    @property
+    def is_merge(self) -> bool:
+        return len(self.parents) > 1
+
+
+@dataclass(frozen=True)
 class GitFacts:
-    """What the checkout says about itself. ``remote_url`` never holds credentials."""
+    """What the checkout says about itself. ``remote_url`` never holds credentials.
+
+    ``commits`` holds HEAD and every commit CI names (and the parents of those that are merges)
+    that exist in the checkout, by full SHA; a commit missing there is not in the checkout.
+    """
 
     root: str
     head: str
@@ -103,11 +127,31 @@ class GitFacts:
     shallow: bool = False
     detached: bool = False
     branch: str | None = None
+    commits: Mapping[str, Commit] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "commits", MappingProxyType(dict(self.commits)))
+
+    def commit(self, sha: str) -> Commit | None:
+        """The commit ``sha`` names (full, or abbreviated to 7+ digits) if the checkout has it."""
+        sha = sha.lower()
+        if sha in self.commits:
+            return self.commits[sha]
+        if len(sha) < 7:
+            return None
+        found = [c for full, c in self.commits.items() if full.startswith(sha)]
+        return found[0] if len(found) == 1 else None
 
 
 @dataclass(frozen=True)
 class CiFacts:
-    """The commit(s) the CI system says it built, validated to look like SHAs."""
+    """The commit(s) the CI system says it built, validated to look like SHAs.
+
+    ``head_parent`` is set where CI names a merge commit but not the head it merged (Azure
+    without ``SYSTEM_PULLREQUEST_SOURCECOMMITID``, Jenkins' merge strategy): the head is that
+    parent (1-based) of the merge commit, found in the checkout by ``ci_env.resolve``.
+    ``problems`` are what could not be read (a pull request's event payload), said in findings.
+    """
 
     provider: str | None = None
     sha: str | None = None
@@ -116,10 +160,19 @@ class CiFacts:
     event: str | None = None
     ref_name: str | None = None
     repository_url: str | None = None  # the repository CI says it built, without credentials
+    pull_request: bool = False
+    head_parent: int | None = None
+    problems: tuple[str, ...] = ()
 
     @property
     def is_pull_request(self) -> bool:
-        return self.pr_head_sha is not None or self.pr_merge_sha is not None
+        return self.pull_request or self.pr_head_sha is not None or self.pr_merge_sha is not None
+
+    @property
+    def named(self) -> tuple[str, ...]:
+        """Every commit CI names, for the checkout to look up."""
+        shas = (self.sha, self.pr_head_sha, self.pr_merge_sha)
+        return tuple(dict.fromkeys(s for s in shas if s))
 
 
 @dataclass(frozen=True)
@@ -135,6 +188,9 @@ class Finding:
     platform: str | None = None
     line: int | None = None
     detail: Mapping[str, str] = field(default_factory=dict)
+    # the file ``line`` is in (the Dockerfile, or the policy for a rule's line), relative to the
+    # checkout; None: the report's Dockerfile
+    file: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "detail", _frozen(self.detail))
@@ -149,6 +205,7 @@ class Finding:
             "actual": self.actual,
             "platform": self.platform,
             "line": self.line,
+            "file": self.file,
             "detail": dict(self.detail),
         }
 

@@ -20,6 +20,10 @@ from mb_ci.vocab import PRESETS
 POLICY_NAMES = (".mb-ci.yml", ".mb-ci.yaml")
 MAX_POLICY_BYTES = 1024 * 1024
 MAX_NODES = 100_000
+MAX_MESSAGE = 300
+MAX_INT_CHARS = 64
+# `now - max-age` must stay a date: a century is more than any image's age
+MAX_DURATION = 100 * 366 * 86400
 
 
 @dataclass(frozen=True)
@@ -174,12 +178,30 @@ def _loader() -> Any:
         first: [(tag, rx) for tag, rx in resolvers if tag not in dropped]
         for first, resolvers in base.yaml_implicit_resolvers.items()
     }
+    PolicyLoader.add_constructor("tag:yaml.org,2002:int", _bounded_int)
     PolicyLoader.add_implicit_resolver(
         "tag:yaml.org,2002:bool",
         re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
         list("tTfF"),
     )
     return PolicyLoader
+
+
+def _bounded_int(loader: Any, node: Any) -> int:
+    """An integer, or a YAML error at its line when it is longer than any policy needs.
+
+    Python refuses to convert more than 4300 decimal digits (and to print a hexadecimal one that
+    long), so a hostile literal would otherwise escape as a ``ValueError``.
+    """
+    import yaml
+
+    text = str(node.value)
+    if len(text) > MAX_INT_CHARS:
+        raise yaml.constructor.ConstructorError(
+            None, None, f"an integer of {len(text)} characters is too long", node.start_mark
+        )
+    value: int = yaml.constructor.SafeConstructor.construct_yaml_int(loader, node)
+    return value
 
 
 def _walk(
@@ -236,6 +258,8 @@ def validate(data: Any, lines: Mapping[tuple[str, ...], int], name: str) -> None
                 f"{error.instance!r} is not a duration: give seconds, or a number with "
                 "s, m, h, d or w (e.g. 90, 5m, 30d)"
             )
+        if len(message) > MAX_MESSAGE:  # the schema's message quotes the (hostile) value
+            message = message[: MAX_MESSAGE - 1] + "…"
         raise PolicyError(_where(name, lines, path) + message)
     _semantic(data, lines, name)
 
@@ -282,6 +306,19 @@ def _semantic(data: Mapping[str, Any], lines: Mapping[tuple[str, ...], int], nam
             )
 
 
+def _duration(value: Any, lines: Mapping[tuple[str, ...], int], name: str, key: str) -> int | None:
+    """Seconds, bounded; JSON Schema counts ``1.0e+300`` as an integer, Python does not."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value) if value <= MAX_DURATION else MAX_DURATION + 1
+    seconds = formats.parse_duration(value) if isinstance(value, (int, str)) else None
+    if seconds is not None and seconds > MAX_DURATION:
+        raise PolicyError(
+            _where(name, lines, ("git", "created", key)) + "longer than 100 years",
+            "give a shorter duration, or leave it out",
+        )
+    return seconds
+
+
 def build(data: Mapping[str, Any], lines: Mapping[tuple[str, ...], int], name: str) -> Policy:
     labels = {}
     for key, r in (data.get("labels") or {}).items():
@@ -304,7 +341,7 @@ def build(data: Mapping[str, Any], lines: Mapping[tuple[str, ...], int], name: s
     revision = git.get("revision") or {}
     created = git.get("created") or {}
     version = git.get("version") or {}
-    skew = formats.parse_duration(created.get("clock-skew", 300))
+    skew = _duration(created.get("clock-skew", 300), lines, name, "clock-skew")
     max_age = created.get("max-age")
     return Policy(
         path=name,
@@ -319,7 +356,7 @@ def build(data: Mapping[str, Any], lines: Mapping[tuple[str, ...], int], name: s
             accept=revision.get("accept", "either"),
             allow_dirty=bool(revision.get("allow-dirty", False)),
             clock_skew=skew if skew is not None else 300,
-            max_age=formats.parse_duration(max_age) if max_age is not None else None,
+            max_age=_duration(max_age, lines, name, "max-age") if max_age is not None else None,
             allow_v_prefix=bool(version.get("allow-v-prefix", True)),
         ),
         badges=data.get("badges") or {},

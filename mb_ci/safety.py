@@ -40,9 +40,25 @@ def has_credentials(value: str) -> bool:
     for m in _URL_USERINFO.finditer(value):
         userinfo = m.group("userinfo")
         # git@ and ssh://git@ carry a user name, not a secret
-        if ":" in userinfo or _looks_like_token(userinfo):
+        if ":" in userinfo or (_looks_like_token(userinfo) and not _names_an_account(value, m)):
             return True
     return bool(_TOKENS.search(value) or _QUERY_SECRET.search(value))
+
+
+def _names_an_account(value: str, m: re.Match[str]) -> bool:
+    """The user name is an account, not a token, where the host puts it there by design.
+
+    git-remote-codecommit's ``codecommit[::REGION]://PROFILE@repo`` names an AWS profile;
+    Azure DevOps and Bitbucket clone URLs repeat the organisation or account as the user
+    (``https://ORG@dev.azure.com/ORG/...``), and no token equals the path's first segment.
+    """
+    userinfo = m.group("userinfo")
+    if m.group("scheme").lower() == "codecommit://":
+        return True
+    if value[max(0, m.start() - 12) : m.start()].lower() == "codecommit::":
+        return True
+    host, _, rest = value[m.end() : m.end() + 1024].partition("/")
+    return bool(host) and rest.split("/", 1)[0].lower() == userinfo.lower()
 
 
 def _looks_like_token(userinfo: str) -> bool:
@@ -60,7 +76,7 @@ def redact(value: str) -> str:
             user = userinfo.split(":", 1)[0]
             user = REDACTED if _looks_like_token(user) else user
             return f"{m.group('scheme')}{user}:{REDACTED}@"
-        if _looks_like_token(userinfo):
+        if _looks_like_token(userinfo) and not _names_an_account(value, m):
             return f"{m.group('scheme')}{REDACTED}@"
         return m.group(0)
 
@@ -76,9 +92,9 @@ def strip_credentials(url: str) -> str:
     parts = urlsplit(url)
     if parts.username is None and parts.password is None:
         return redact(url)
-    netloc = parts.hostname or ""
-    if parts.port:
-        netloc += f":{parts.port}"
+    # the host as written: an IPv6 address keeps its brackets, a port stays, and the "host" of
+    # codecommit://profile@Repo (a repository name) keeps its case
+    netloc = parts.netloc.rpartition("@")[2]
     return redact(parts._replace(netloc=netloc).geturl())
 
 

@@ -1,73 +1,329 @@
-"""Normalise git remote and source URLs so that every spelling of one repository compares equal."""
+"""Read git remote and source URLs as the hosts spell them: one identity and one web URL each."""
 
 from __future__ import annotations
 
+import enum
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from mb_ci.safety import strip_credentials
 
+MAX_URL = 4096  # longer is not a remote anyone uses, and would only cost time
+
 # scp-like syntax: [user@]host:path, no slash before the colon (git-clone(1), "GIT URLS")
-_SCP = re.compile(r"^(?:(?P<user>[^@/]+)@)?(?P<host>[^:/\[\]]+|\[[^\]]+\]):(?P<path>(?!//).*)$")
-_CASE_INSENSITIVE_HOSTS = {"github.com", "gitlab.com", "bitbucket.org", "codeberg.org"}
+_SCP = re.compile(r"^(?:(?P<user>[^@/]+)@)?(?P<host>[^:/\[\]@]+|\[[^\]]+\]):(?P<path>(?!//).*)$")
+# git-remote-codecommit: codecommit://[profile@]repo or codecommit::REGION://[profile@]repo
+_CODECOMMIT_HELPER = re.compile(
+    r"^codecommit(?:::(?P<region>[a-z0-9-]{1,32}))?://(?:[^@/\s]{1,128}@)?(?P<repo>[A-Za-z0-9_.-]{1,100})$"
+)
+_CODECOMMIT_HOST = re.compile(
+    r"^git-codecommit(?:-fips)?\.(?P<region>[a-z0-9-]{1,32})\.amazonaws\.com$"
+)
+# a label without a scheme: host.tld/owner/repo (a port would make it scp syntax, as git reads it)
+_SCHEMELESS = re.compile(
+    r"^(?P<host>(?:[A-Za-z0-9-]{1,63}\.)+(?!git/)[A-Za-z]{2,63}|localhost)/(?P<path>[^:]+)$"
+)
+# a DNS name (with ``_``, which SSH host aliases use), or an IP address
+_HOST = re.compile(
+    r"^(?:[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?\.)*[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?\.?$"
+    r"|^[0-9a-f:.]*:[0-9a-f:.]*$"
+)
+_WEB = {"http", "https"}
+_SSH = {"ssh", "git+ssh", "ssh+git"}
+_DEFAULT_PORT = {"ssh": 22, "git": 9418}
+# characters RFC 3986 allows raw in a path segment
+_PCHAR = "~!$&'()*+,;=:@"
+
+GITHUB, GITLAB, BITBUCKET, GITEA = "github", "gitlab", "bitbucket", "gitea"
+BITBUCKET_SERVER, AZURE, AZURE_SERVER, CODECOMMIT = (
+    "bitbucket-server",
+    "azure-devops",
+    "azure-devops-server",
+    "codecommit",
+)
+# Products whose owner and repository names are case-insensitive, in the cloud and self-hosted
+# alike. CodeCommit is not listed: mb-ci does not know its rule, so a case difference warns.
+CASE_INSENSITIVE = frozenset(
+    {GITHUB, GITLAB, BITBUCKET, GITEA, BITBUCKET_SERVER, AZURE, AZURE_SERVER}
+)
+# cloud hosts, as spelled in remotes, with the product and the host a browser opens
+_CLOUD: Mapping[str, tuple[str, str]] = {
+    "github.com": (GITHUB, "github.com"),
+    "www.github.com": (GITHUB, "github.com"),
+    "ssh.github.com": (GITHUB, "github.com"),  # SSH over the HTTPS port
+    "gitlab.com": (GITLAB, "gitlab.com"),
+    "www.gitlab.com": (GITLAB, "gitlab.com"),
+    "altssh.gitlab.com": (GITLAB, "gitlab.com"),
+    "bitbucket.org": (BITBUCKET, "bitbucket.org"),
+    "www.bitbucket.org": (BITBUCKET, "bitbucket.org"),
+    "altssh.bitbucket.org": (BITBUCKET, "bitbucket.org"),
+    "codeberg.org": (GITEA, "codeberg.org"),
+}
+
+
+class Match(enum.Enum):
+    """How two URLs compare: the same repository, different only in letter case, or not."""
+
+    SAME = "same"
+    CASE_ONLY = "case-only"
+    DIFFERENT = "different"
 
 
 @dataclass(frozen=True)
 class RepoUrl:
+    """One repository as a URL names it.
+
+    ``host`` and ``path`` are what a browser opens (``path`` without a leading slash or
+    ``.git``); ``ident`` names the repository within ``host`` for ``product`` and is compared.
+    """
+
     host: str
     path: str
+    scheme: str = "https"
+    port: int | None = None  # the web port, kept when it is not the scheme's default
+    product: str | None = None
+    ident: tuple[str, ...] = ()
+    transport: str = "web"  # web, ssh, git, other, local
+    transport_port: int | None = None  # a non-default port of the transport itself
 
     @property
     def https(self) -> str:
+        """The web URL: what a browser opens for this repository."""
         if not self.host:
             return self.path
         host = f"[{self.host}]" if ":" in self.host else self.host  # an IPv6 address
-        return f"https://{host}/{self.path}"
-
-    def key(self) -> tuple[str, str]:
-        path = self.path.lower() if self.host in _CASE_INSENSITIVE_HOSTS else self.path
-        return (self.host, path)
+        port = f":{self.port}" if self.port else ""
+        return f"{self.scheme}://{host}{port}/{self.path}"
 
 
 def parse(url: str) -> RepoUrl | None:
-    """The host and repository path of a git URL, or None when it names nothing comparable."""
+    """The repository a git URL names, or None when it names nothing comparable."""
     url = url.strip()
-    if not url or any(c.isspace() for c in url):
+    if not url or len(url) > MAX_URL or any(c.isspace() and c != " " for c in url):
         return None
+    helper = _CODECOMMIT_HELPER.match(url)
+    if helper:
+        return _codecommit(helper.group("region"), helper.group("repo"))
     if "://" in url:
-        try:
-            parts = urlsplit(url)
-            host = (parts.hostname or "").lower()
-        except ValueError:
-            return None
-        if parts.scheme.lower() == "file":
-            return RepoUrl("", _clean_path(parts.path, keep_leading=True))
-        if not host:
-            return None
-        return RepoUrl(host, _clean_path(parts.path))
+        return _parse_url(url)
     m = _SCP.match(url)
     if m and not url.startswith(("/", ".")):
-        return RepoUrl(m.group("host").lower().strip("[]"), _clean_path(m.group("path")))
+        host = m.group("host").lower().strip("[]")
+        if not _HOST.match(host):
+            return None
+        return _read(host, m.group("path"), "ssh", "ssh", None)
     if url.startswith(("/", ".", "~")):
-        return RepoUrl("", _clean_path(url, keep_leading=True))
+        return _local(url)
+    m = _SCHEMELESS.match(url)
+    if m and _HOST.match(m.group("host").lower()):
+        return _read(m.group("host").lower(), m.group("path"), "web", "https", None)
     return None
 
 
-def _clean_path(path: str, keep_leading: bool = False) -> str:
-    path = re.sub(r"/{2,}", "/", path).rstrip("/")
-    if path.endswith(".git"):
-        path = path[:-4]
-    path = path.rstrip("/")
-    return path if keep_leading else path.lstrip("/").removeprefix("~")
+def _parse_url(url: str) -> RepoUrl | None:
+    try:
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower()
+        port = parts.port
+    except ValueError:
+        return None
+    scheme = parts.scheme.lower()
+    if scheme == "file":
+        return _local(unquote(parts.path))
+    if not _HOST.match(host):
+        return None
+    if scheme in _WEB:
+        transport = "web"
+    elif scheme in _SSH:
+        transport = "ssh"
+    elif scheme == "git":
+        transport = "git"
+    else:
+        transport = "other"
+    return _read(host, parts.path, transport, scheme, port)
 
 
-def same_repo(a: str, b: str) -> bool:
+def _local(path: str) -> RepoUrl | None:
+    path = re.sub(r"/{2,}", "/", path).rstrip("/").removesuffix(".git").rstrip("/")
+    return RepoUrl("", path, ident=(path,), transport="local") if path else None
+
+
+def _segments(path: str) -> list[str] | None:
+    raw = [s for s in path.split("/") if s]
+    if raw and raw[0] == "~":  # ssh://host/~/repo: the remote user's home directory
+        raw = raw[1:]
+    if raw:
+        last = raw[-1].removesuffix(".git")
+        raw = [*raw[:-1], last] if last else raw[:-1]
+    segments = [unquote(s) for s in raw]
+    if not segments or any(s in (".", "..") for s in segments):
+        return None
+    return segments
+
+
+def _web_path(segments: list[str] | tuple[str, ...]) -> str:
+    return "/".join(quote(s, safe=_PCHAR) for s in segments)
+
+
+def _read(host: str, path: str, transport: str, scheme: str, port: int | None) -> RepoUrl | None:
+    """Recognise the hosting product from the host and the path's shape."""
+    segments = _segments(path)
+    if segments is None:
+        return None
+    default = _DEFAULT_PORT.get(transport)
+    tport = None if port in (None, default) or (transport == "web" and port in (80, 443)) else port
+    web_scheme = "http" if scheme == "http" else "https"
+    web_port = (
+        port
+        if transport == "web" and port not in (None, 443 if scheme == "https" else 80)
+        else None
+    )
+    if host in _CLOUD:
+        product, web_host = _CLOUD[host]
+        return RepoUrl(web_host, _web_path(segments), product=product, ident=tuple(segments))
+    if host.endswith(".ghe.com"):  # GitHub Enterprise Cloud with data residency
+        return RepoUrl(host, _web_path(segments), product=GITHUB, ident=tuple(segments))
+    azure = _azure(host, segments)
+    if azure is not None:
+        org, project, repo = azure
+        web = _web_path([org, project, "_git", repo])
+        return RepoUrl("dev.azure.com", web, product=AZURE, ident=(org, project, repo))
+    cc = _CODECOMMIT_HOST.match(host)
+    if cc and len(segments) == 3 and segments[:2] == ["v1", "repos"]:
+        return _codecommit(cc.group("region"), segments[2])
+
+    def here(web: list[str], product: str | None, ident: tuple[str, ...]) -> RepoUrl:
+        return RepoUrl(
+            host,
+            _web_path(web),
+            scheme=web_scheme,
+            port=web_port,
+            product=product,
+            ident=ident,
+            transport=transport,
+            transport_port=tport,
+        )
+
+    marker = next((i for i, s in enumerate(segments) if s in ("_git", "_ssh")), -1)
+    if 1 <= marker == len(segments) - 2:
+        # Azure DevOps Server: [collection path/]project/_git/repo
+        repo = segments[-1]
+        return here([*segments[:marker], "_git", repo], AZURE_SERVER, (*segments[:marker], repo))
+    bbs = _bitbucket_server(segments, transport, port)
+    if bbs is not None:
+        context, key, repo = bbs
+        owner = ["users", key[1:]] if key.startswith("~") else ["projects", key.upper()]
+        return here([*context, *owner, "repos", repo], BITBUCKET_SERVER, (key, repo))
+    return here(segments, None, tuple(segments))
+
+
+def _azure(host: str, seg: list[str]) -> tuple[str, str, str] | None:
+    """Organisation, project and repository of an Azure DevOps Services URL.
+
+    https://learn.microsoft.com/azure/devops/repos/git/use-ssh-keys-to-authenticate: the SSH
+    URLs start with ssh.dev.azure.com, the previous ones with vs-ssh.visualstudio.com; the
+    organisation URL was https://ORG.visualstudio.com before https://dev.azure.com/ORG.
+    """
+    if host in ("ssh.dev.azure.com", "vs-ssh.visualstudio.com"):
+        if len(seg) == 4 and seg[0].lower() == "v3":
+            return seg[1], seg[2], seg[3]
+        return None
+    if host == "dev.azure.com" and seg:
+        org, rest = seg[0], seg[1:]
+    elif host.endswith(".visualstudio.com") and host.count(".") == 2:
+        org, rest = host.split(".", 1)[0], seg
+        if rest and rest[0].lower() == "defaultcollection":
+            rest = rest[1:]
+    else:
+        return None
+    if len(rest) >= 3 and rest[1] == "_git" and rest[2] in ("_optimized", "_full"):
+        rest = [rest[0], "_git", *rest[3:]]
+    if len(rest) == 3 and rest[1] == "_git":
+        return org, rest[0], rest[2]
+    if len(rest) == 2 and rest[0] == "_git":  # a repository named like its project
+        return org, rest[1], rest[1]
+    return None
+
+
+def _bitbucket_server(
+    seg: list[str], transport: str, port: int | None
+) -> tuple[list[str], str, str] | None:
+    """Context path, project key (``~user`` for a personal repository) and repository slug.
+
+    Clone URLs are ``https://HOST[/CONTEXT]/scm/KEY/repo.git`` and
+    ``ssh://git@HOST:7999/KEY/repo.git``; the browser's is ``/projects/KEY/repos/repo``.
+    """
+    if transport == "web":
+        if len(seg) >= 3 and seg[-3] == "scm":
+            return seg[:-3], seg[-2], seg[-1]
+        if len(seg) >= 4 and seg[-4] in ("projects", "users") and seg[-2] == "repos":
+            key = seg[-3] if seg[-4] == "projects" else f"~{seg[-3]}"
+            return seg[:-4], key, seg[-1]
+    if transport == "ssh" and port == 7999 and len(seg) == 2:
+        return [], seg[0], seg[1]
+    return None
+
+
+def _codecommit(region: str | None, repo: str) -> RepoUrl:
+    if region is None:
+        # the region comes from the AWS profile, which mb-ci does not read
+        return RepoUrl("", f"codecommit://{repo}", product=CODECOMMIT, ident=(repo,))
+    host = f"git-codecommit.{region}.amazonaws.com"
+    path = f"v1/repos/{quote(repo, safe=_PCHAR)}"
+    return RepoUrl(host, path, product=CODECOMMIT, ident=(repo,))
+
+
+def compare(a: str, b: str, products: Mapping[str, str] | None = None) -> Match:
+    """Whether ``a`` and ``b`` name one repository.
+
+    ``products`` maps a self-hosted host to its product (e.g. the GitHub Enterprise server a
+    CI job names), so that its case rule applies. Ports are compared within one transport
+    (web with web, SSH with SSH); an SSH port says nothing about the web port.
+    """
     pa, pb = parse(a), parse(b)
-    return pa is not None and pb is not None and pa.key() == pb.key()
+    if pa is None or pb is None:
+        return Match.DIFFERENT
+    return compare_parsed(pa, pb, products)
+
+
+def compare_parsed(pa: RepoUrl, pb: RepoUrl, products: Mapping[str, str] | None = None) -> Match:
+    if pa.product == CODECOMMIT and pb.product == CODECOMMIT and "" in (pa.host, pb.host):
+        pass  # a helper URL without a region names the repository in the profile's region
+    elif pa.host != pb.host or (pa.transport == "local") != (pb.transport == "local"):
+        return Match.DIFFERENT
+    if pa.product and pb.product and pa.product != pb.product:
+        return Match.DIFFERENT
+    # A product recognised from the URL itself names the repository on its host whatever the
+    # port: a cloud serves fixed ports, and a Bitbucket or Azure DevOps Server names its web
+    # port (and context path) nowhere in its SSH URL, so a label derived from one cannot know it.
+    shape = pa.product or pb.product
+    product = shape or (products or {}).get(pa.host)
+    if shape is None and pa.transport == pb.transport and pa.transport_port != pb.transport_port:
+        return Match.DIFFERENT
+    ia, ib = pa.ident, pb.ident
+    if ia == ib:
+        return Match.SAME
+    if tuple(s.lower() for s in ia) == tuple(s.lower() for s in ib):
+        return Match.SAME if product in CASE_INSENSITIVE else Match.CASE_ONLY
+    return Match.DIFFERENT
+
+
+def same_repo(a: str, b: str, products: Mapping[str, str] | None = None) -> bool:
+    return compare(a, b, products) is Match.SAME
+
+
+def products_from_ci(provider: str | None, repository_url: str | None) -> dict[str, str]:
+    """The product of the server a CI job names (``GITHUB_SERVER_URL``, ``CI_PROJECT_URL``)."""
+    product = {"github": GITHUB, "gitlab": GITLAB, "bitbucket": BITBUCKET}.get(provider or "")
+    parsed = parse(repository_url) if repository_url and product else None
+    if parsed is None or not parsed.host or product is None:
+        return {}
+    return {parsed.host: product}
 
 
 def normalize(url: str) -> str:
-    """The canonical display form (``https://host/owner/repo``), never with credentials."""
+    """The web URL (``https://host/owner/repo`` as a browser opens it), never with credentials."""
     parsed = parse(url)
     return parsed.https if parsed else strip_credentials(url)

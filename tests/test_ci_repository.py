@@ -15,19 +15,35 @@ NOW = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 @pytest.mark.parametrize(
     ("env", "expected"),
     [
-        ({"GITHUB_ACTIONS": "true", "GITHUB_REPOSITORY": "acme/widget"},
-         "https://github.com/acme/widget"),
-        ({"GITHUB_ACTIONS": "true", "GITHUB_REPOSITORY": "acme/widget",
-          "GITHUB_SERVER_URL": "https://ghe.example.com"}, "https://ghe.example.com/acme/widget"),
+        (
+            {"GITHUB_ACTIONS": "true", "GITHUB_REPOSITORY": "acme/widget"},
+            "https://github.com/acme/widget",
+        ),
+        (
+            {
+                "GITHUB_ACTIONS": "true",
+                "GITHUB_REPOSITORY": "acme/widget",
+                "GITHUB_SERVER_URL": "https://ghe.example.com",
+            },
+            "https://ghe.example.com/acme/widget",
+        ),
         ({"GITHUB_ACTIONS": "true", "GITHUB_REPOSITORY": "not a repo"}, None),
-        ({"GITLAB_CI": "true", "CI_PROJECT_URL": "https://gitlab.example.com/g/p"},
-         "https://gitlab.example.com/g/p"),
-        ({"JENKINS_URL": "http://j", "GIT_URL": "https://bot:hunter2@git.example.com/o/r.git"},
-         "https://git.example.com/o/r.git"),
-        ({"TF_BUILD": "True", "BUILD_REPOSITORY_URI": "https://dev.azure.com/o/p/_git/r"},
-         "https://dev.azure.com/o/p/_git/r"),
-        ({"CIRCLECI": "true", "CIRCLE_REPOSITORY_URL": "git@github.com:acme/widget.git"},
-         "git@github.com:acme/widget.git"),
+        (
+            {"GITLAB_CI": "true", "CI_PROJECT_URL": "https://gitlab.example.com/g/p"},
+            "https://gitlab.example.com/g/p",
+        ),
+        (
+            {"JENKINS_URL": "http://j", "GIT_URL": "https://bot:hunter2@git.example.com/o/r.git"},
+            "https://git.example.com/o/r.git",
+        ),
+        (
+            {"TF_BUILD": "True", "BUILD_REPOSITORY_URI": "https://dev.azure.com/o/p/_git/r"},
+            "https://dev.azure.com/o/p/_git/r",
+        ),
+        (
+            {"CIRCLECI": "true", "CIRCLE_REPOSITORY_URL": "git@github.com:acme/widget.git"},
+            "git@github.com:acme/widget.git",
+        ),
         ({"BUILDKITE": "true", "BUILDKITE_REPO": "not a url at all"}, None),
         ({}, None),
     ],
@@ -37,11 +53,13 @@ def test_repository_url_per_provider_without_credentials(env, expected):
 
 
 def _image(build_image, head, source):
-    return build_image({
-        "org.opencontainers.image.revision": head,
-        "org.opencontainers.image.source": source,
-        "org.opencontainers.image.created": NOW,
-    })
+    return build_image(
+        {
+            "org.opencontainers.image.revision": head,
+            "org.opencontainers.image.source": source,
+            "org.opencontainers.image.created": NOW,
+        }
+    )
 
 
 GITLAB = {"GITLAB_CI": "true", "CI_PROJECT_URL": "https://gitlab.example.com/acme/widget"}
@@ -57,8 +75,9 @@ def test_check_compares_source_with_the_ci_repository_when_there_is_no_remote(
     assert ok.returncode == 0, ok.stdout + ok.stderr
     failed = mbci("check", bad, "--format", "json", cwd=repo.path, env=GITLAB)
     assert failed.returncode == 1
-    finding = next(f for f in json.loads(failed.stdout)["findings"]
-                   if f["check"] == "source-matches-remote")
+    finding = next(
+        f for f in json.loads(failed.stdout)["findings"] if f["check"] == "source-matches-remote"
+    )
     assert finding["expected"] == "https://gitlab.example.com/acme/widget"
     assert "gitlab" in finding["message"]
     # outside CI the same image cannot be compared: a warning, not a pass in silence

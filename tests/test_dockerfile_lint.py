@@ -99,8 +99,11 @@ def test_build_time_value_is_info_not_a_format_error(policy_file: Path) -> None:
     assert {f.label for f in found} == {OCI + "created", OCI + "revision", OCI + "source"}
 
 
-def test_onbuild_label_counts(policy_file: Path) -> None:
-    assert findings("onbuild.Dockerfile", policy_file) == []
+def test_onbuild_label_is_for_child_images(policy_file: Path) -> None:
+    # `docker build` gives this file's image no source label: ONBUILD sets it in child images
+    (found,) = findings("onbuild.Dockerfile", policy_file)
+    assert (found.check, found.label, found.line) == ("label-required", OCI + "source", 4)
+    assert "ONBUILD LABEL sets it for images built FROM this one" in found.message
 
 
 def test_misspelt_key_gets_did_you_mean(policy_file: Path) -> None:

@@ -21,8 +21,12 @@ def _image(repo, build_image):
 
 def _context(config_dir, name, host):
     env = {"DOCKER_CONFIG": str(config_dir), "PATH": "/usr/local/bin:/usr/bin:/bin"}
-    subprocess.run(["docker", "context", "create", name, "--docker", f"host={host}"],
-                   env=env, check=True, capture_output=True)
+    subprocess.run(
+        ["docker", "context", "create", name, "--docker", f"host={host}"],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
     subprocess.run(["docker", "context", "use", name], env=env, check=True, capture_output=True)
 
 
@@ -37,7 +41,9 @@ def test_current_context_is_used_when_docker_host_is_unset(repo, build_image, mb
     assert result.returncode == 3, result.stdout + result.stderr
     assert "cannot reach the Docker engine" in result.stderr
     # DOCKER_HOST wins over the context, as with the CLI
-    ok = mbci("check", tag, cwd=repo.path, env={**env, "DOCKER_HOST": "unix:///var/run/docker.sock"})
+    ok = mbci(
+        "check", tag, cwd=repo.path, env={**env, "DOCKER_HOST": "unix:///var/run/docker.sock"}
+    )
     assert ok.returncode == 0, ok.stdout + ok.stderr
     # and DOCKER_CONTEXT=default picks the default engine again
     default = mbci("check", tag, cwd=repo.path, env={**env, "DOCKER_CONTEXT": "default"})

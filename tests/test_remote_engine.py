@@ -32,26 +32,66 @@ def _openssl(*args: str, cwd: Path) -> None:
 
 
 def _ca(d: Path, name: str) -> None:
-    _openssl("req", "-x509", *EC_KEY, "-keyout", f"{name}.key", "-out", f"{name}.pem", "-days",
-             "2", "-subj", f"/CN={name}", cwd=d)
+    _openssl(
+        "req",
+        "-x509",
+        *EC_KEY,
+        "-keyout",
+        f"{name}.key",
+        "-out",
+        f"{name}.pem",
+        "-days",
+        "2",
+        "-subj",
+        f"/CN={name}",
+        cwd=d,
+    )
 
 
 def _leaf(d: Path, ca: str, name: str, ext: str) -> None:
     (d / f"{name}.ext").write_text(
         f"{ext}\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid,issuer\n"
     )
-    _openssl("req", "-new", *EC_KEY, "-keyout", f"{name}.key", "-out", f"{name}.csr", "-subj",
-             f"/CN={name}", cwd=d)
-    _openssl("x509", "-req", "-in", f"{name}.csr", "-CA", f"{ca}.pem", "-CAkey", f"{ca}.key",
-             "-CAcreateserial", "-days", "2", "-out", f"{name}.pem", "-extfile", f"{name}.ext",
-             cwd=d)
+    _openssl(
+        "req",
+        "-new",
+        *EC_KEY,
+        "-keyout",
+        f"{name}.key",
+        "-out",
+        f"{name}.csr",
+        "-subj",
+        f"/CN={name}",
+        cwd=d,
+    )
+    _openssl(
+        "x509",
+        "-req",
+        "-in",
+        f"{name}.csr",
+        "-CA",
+        f"{ca}.pem",
+        "-CAkey",
+        f"{ca}.key",
+        "-CAcreateserial",
+        "-days",
+        "2",
+        "-out",
+        f"{name}.pem",
+        "-extfile",
+        f"{name}.ext",
+        cwd=d,
+    )
 
 
 def _cert_path(d: Path, ca: str, client: str) -> Path:
     """A DOCKER_CERT_PATH directory: ca.pem, cert.pem, key.pem."""
     d.mkdir()
-    for src, dst in ((f"{ca}.pem", "ca.pem"), (f"{client}.pem", "cert.pem"),
-                     (f"{client}.key", "key.pem")):
+    for src, dst in (
+        (f"{ca}.pem", "ca.pem"),
+        (f"{client}.pem", "cert.pem"),
+        (f"{client}.key", "key.pem"),
+    ):
         shutil.copy(d.parent / src, d / dst)
         (d / dst).chmod(0o644)  # readable by the container's root over any mount
     return d
@@ -62,8 +102,9 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> Path:
     d = tmp_path_factory.mktemp("pki")
     _ca(d, "ca")
     _ca(d, "other-ca")
-    _leaf(d, "ca", "server", "subjectAltName=IP:127.0.0.1,DNS:localhost\n"
-          "extendedKeyUsage=serverAuth")
+    _leaf(
+        d, "ca", "server", "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth"
+    )
     _leaf(d, "ca", "client", "extendedKeyUsage=clientAuth")
     _leaf(d, "other-ca", "stranger", "extendedKeyUsage=clientAuth")
     _cert_path(d / "good", "ca", "client")
@@ -80,10 +121,15 @@ def _free_port() -> int:
 
 def _start_proxy(pki: Path, port: int) -> subprocess.Popen[bytes]:
     """socat: TLS with required client certificates on 127.0.0.1:PORT -> the engine's socket."""
-    listen = (f"OPENSSL-LISTEN:{port},bind=127.0.0.1,reuseaddr,fork,cert={pki}/server.pem,"
-              f"key={pki}/server.key,cafile={pki}/ca.pem,verify=1")
-    return subprocess.Popen(["socat", listen, f"UNIX-CONNECT:{SOCKET}"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    listen = (
+        f"OPENSSL-LISTEN:{port},bind=127.0.0.1,reuseaddr,fork,cert={pki}/server.pem,"
+        f"key={pki}/server.key,cafile={pki}/ca.pem,verify=1"
+    )
+    return subprocess.Popen(
+        ["socat", listen, f"UNIX-CONNECT:{SOCKET}"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:
@@ -116,14 +162,22 @@ def endpoint(pki: Path, engine: object) -> Iterator[str]:
 @pytest.fixture
 def image(repo, build_image) -> str:
     created = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return build_image({"org.opencontainers.image.revision": repo.head,
-                        "org.opencontainers.image.source": SOURCE,
-                        "org.opencontainers.image.created": created})
+    return build_image(
+        {
+            "org.opencontainers.image.revision": repo.head,
+            "org.opencontainers.image.source": SOURCE,
+            "org.opencontainers.image.created": created,
+        }
+    )
 
 
 def _tls_env(host: str, certs: Path) -> dict[str, str]:
-    return {"DOCKER_HOST": host, "DOCKER_TLS_VERIFY": "1", "DOCKER_CERT_PATH": str(certs),
-            "REQUESTS_CA_BUNDLE": SYSTEM_BUNDLE}
+    return {
+        "DOCKER_HOST": host,
+        "DOCKER_TLS_VERIFY": "1",
+        "DOCKER_CERT_PATH": str(certs),
+        "REQUESTS_CA_BUNDLE": SYSTEM_BUNDLE,
+    }
 
 
 def test_check_passes_over_verified_tls(mbci, repo, image, endpoint, pki):
@@ -145,12 +199,24 @@ def test_refused_tls_exits_3_with_one_line(mbci, repo, image, endpoint, pki, cer
     assert "DOCKER_CERT_PATH needs the engine's ca.pem" in lines[0], lines[0]
 
 
-def _run_container(action_image: str, host: str, certs: Path, repo, image: str,
-                   name: str) -> subprocess.Popen[str]:
+def _run_container(
+    action_image: str, host: str, certs: Path, repo, image: str, name: str
+) -> subprocess.Popen[str]:
     """The job as GitLab runs it next to a dind service: engine over TCP, certs in a volume."""
     env = _tls_env(host, Path("/certs/client"))
-    cmd = ["docker", "run", "--rm", "--name", name, "--network", "host",
-           "-v", f"{certs}:/certs/client:ro", "-v", f"{repo.path}:/repo"]
+    cmd = [
+        "docker",
+        "run",
+        "--rm",
+        "--name",
+        name,
+        "--network",
+        "host",
+        "-v",
+        f"{certs}:/certs/client:ro",
+        "-v",
+        f"{repo.path}:/repo",
+    ]
     for key, value in env.items():
         cmd += ["-e", f"{key}={value}"]
     cmd += [action_image, "check", image, "--repo", "/repo"]
@@ -158,24 +224,30 @@ def _run_container(action_image: str, host: str, certs: Path, repo, image: str,
 
 
 def test_container_checks_over_verified_tls(action_image, repo, image, endpoint, pki):
-    proc = _run_container(action_image, endpoint, pki / "good", repo, image,
-                          f"mb-ci-test-{uuid.uuid4().hex[:8]}")
+    proc = _run_container(
+        action_image, endpoint, pki / "good", repo, image, f"mb-ci-test-{uuid.uuid4().hex[:8]}"
+    )
     out, err = proc.communicate(timeout=300)
     assert proc.returncode == 0, out + err
 
 
 def test_container_waits_for_an_engine_that_starts_later(action_image, repo, image, pki, engine):
     port, name = _free_port(), f"mb-ci-test-{uuid.uuid4().hex[:8]}"
-    proc = _run_container(action_image, f"tcp://127.0.0.1:{port}", pki / "good", repo, image,
-                          name)
+    proc = _run_container(action_image, f"tcp://127.0.0.1:{port}", pki / "good", repo, image, name)
     proxy: list[subprocess.Popen[bytes]] = []
     early: list[bool] = []
 
     def start_late() -> None:
         # the container is up (its entry point running) before anything listens on the port
-        while proc.poll() is None and subprocess.run(
-            ["docker", "inspect", "-f", "{{.State.Running}}", name], capture_output=True,
-            text=True).stdout.strip() != "true":
+        while (
+            proc.poll() is None
+            and subprocess.run(
+                ["docker", "inspect", "-f", "{{.State.Running}}", name],
+                capture_output=True,
+                text=True,
+            ).stdout.strip()
+            != "true"
+        ):
             time.sleep(0.2)
         time.sleep(2)
         early.append(proc.poll() is None)

@@ -290,6 +290,7 @@ def test_json_envelope():
                 "actual": None,
                 "platform": None,
                 "line": None,
+                "file": None,
                 "detail": {},
             },
             {
@@ -301,6 +302,7 @@ def test_json_envelope():
                 "actual": "https://github.com/acme/other",
                 "platform": None,
                 "line": None,
+                "file": None,
                 "detail": {"normalized": "https://github.com/acme/other"},
             },
             {
@@ -312,6 +314,7 @@ def test_json_envelope():
                 "actual": HEAD,
                 "platform": None,
                 "line": None,
+                "file": None,
                 "detail": {},
             },
         ],

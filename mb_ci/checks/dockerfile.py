@@ -50,6 +50,7 @@ def check_dockerfile(
             continue
         kept.append(_placed(finding, final))
     extra = Findings(policy)
+    _encoding(final, extra)
     _build_time(facts, extra)
     _scope(final, extra)
     _keys(facts, policy, {f.label for f in kept if f.check == "label-unknown"}, extra)
@@ -60,11 +61,13 @@ def check_dockerfile(
 
 def _build_time_value(key: str | None, facts: Mapping[str, LabelFact]) -> bool:
     keys = (key, vocab.LS_TO_OCI.get(key or ""))
-    return any(k in facts and facts[k].build_time for k in keys if k)
+    return any(k in facts and (facts[k].build_time or facts[k].from_base) for k in keys if k)
 
 
 def _placed(finding: Finding, final: FinalStage) -> Finding:
     """The finding at its LABEL line; a missing label at the last LABEL (or FROM) of the stage."""
+    if finding.label is None and finding.line is not None:
+        return finding  # about the file, with its own line
     fact = final.labels.get(finding.label or "")
     if fact is not None:
         detail = dict(finding.detail)
@@ -73,6 +76,13 @@ def _placed(finding: Finding, final: FinalStage) -> Finding:
         if fact.onbuild:
             detail["onbuild"] = "true"
         return dataclasses.replace(finding, line=fact.line, detail=detail)
+    if finding.check == "label-required" and finding.label in final.onbuild:
+        message = (
+            f"{finding.message}; ONBUILD LABEL sets it for images built FROM this one, not for "
+            "this image: set it with LABEL"
+        )
+        line = final.onbuild[finding.label or ""]
+        return dataclasses.replace(finding, message=message, line=line)
     if finding.check == "label-required" and final.base is not None:
         message = (
             f"{finding.message}; the base image {final.base} may set it, but its labels cannot "
@@ -83,19 +93,40 @@ def _placed(finding: Finding, final: FinalStage) -> Finding:
     return dataclasses.replace(finding, line=final.anchor_line)
 
 
+def _encoding(final: FinalStage, out: Findings) -> None:
+    out.ran("dockerfile-not-utf8")
+    if final.not_utf8_line is not None:
+        out.add(
+            "dockerfile-not-utf8",
+            "the Dockerfile is not UTF-8 (Latin-1?): the engine builds it, but writes U+FFFD "
+            "into the labels for each byte that is not UTF-8, and so does this reading; fix: "
+            "save the file as UTF-8",
+            line=final.not_utf8_line,
+        )
+
+
 def _build_time(facts: Mapping[str, LabelFact], out: Findings) -> None:
     out.ran("dockerfile-build-time-value")
     for key, fact in facts.items():
-        if not fact.build_time:
-            continue
-        names = ", ".join(fact.build_time)
-        out.add(
-            "dockerfile-build-time-value",
-            f"label {key} is set at build time from {names}; check the built image with "
-            "`mb-ci check` (or `mb-ci build`)",
-            label=key,
-            actual=fact.value,
-        )
+        if fact.build_time:
+            names = ", ".join(fact.build_time)
+            out.add(
+                "dockerfile-build-time-value",
+                f"label {key} is set at build time from {names}; check the built image with "
+                "`mb-ci check` (or `mb-ci build`)",
+                label=key,
+                actual=fact.value,
+            )
+        elif fact.from_base:
+            names = ", ".join(f"${n}" for n in fact.from_base)
+            out.add(
+                "dockerfile-build-time-value",
+                f"label {key} uses {names}, which this Dockerfile does not declare: the base "
+                "image may set it with ENV, so the value is unknown before the build; check the "
+                "built image with `mb-ci check` (or `mb-ci build`)",
+                label=key,
+                actual=fact.value,
+            )
 
 
 def _scope(final: FinalStage, out: Findings) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from mb_ci import formats, urls, vocab
 from mb_ci.checks.base import Findings
@@ -70,8 +71,16 @@ def check_revision(
     if git is None:
         return None
     out.ran("revision-matches-head")
+    for problem in ci.problems:
+        out.add(
+            "revision-matches-head",
+            f"{key}: {problem}",
+            label=key,
+            severity=_at_most_warning(policy.severity("revision-matches-head", key)),
+        )
     for name, commit in cands:
         if _matches(sha, commit):
+            _local_merge(key, value, name, commit, git, ci, out)
             return name
     what = "the pull request's commits" if ci.is_pull_request else "HEAD"
     out.add(
@@ -84,6 +93,26 @@ def check_revision(
     return None
 
 
+def _local_merge(
+    key: str, value: str, name: str, sha: str, git: GitFacts, ci: CiFacts, out: Findings
+) -> None:
+    """Warn when the revision is a merge commit CI made in the checkout: no remote has it."""
+    commit = git.commit(sha)
+    if ci.provider is None or commit is None or not commit.is_merge or commit.fetched is not False:
+        return
+    head = f" ({ci.pr_head_sha})" if ci.pr_head_sha else ""
+    out.add(
+        "revision-matches-head",
+        f"{key} matched the {name} commit, a merge commit {ci.provider} made in the checkout: "
+        f"it exists in no remote, so nobody can fetch it later; label the pull request's "
+        f"head{head} instead (git.revision.accept: head)",
+        label=key,
+        expected=ci.pr_head_sha or None,
+        actual=value,
+        severity=_at_most_warning(out.policy.severity("revision-matches-head", key)),
+    )
+
+
 def check_source(
     key: str, value: str, git: GitFacts | None, out: Findings, ci: CiFacts | None = None
 ) -> None:
@@ -93,17 +122,40 @@ def check_source(
     if git is None:
         return
     out.ran("source-matches-remote")
-    if git.remote_url is None and ci is not None and ci.repository_url:
-        # no remote in the checkout (e.g. a CI that fetched a tarball): the CI's own word
-        if not urls.same_repo(value, ci.repository_url):
+    # the server a CI job names is of a known product, so its case rule applies (GitHub
+    # Enterprise Server, self-managed GitLab)
+    products = urls.products_from_ci(ci.provider, ci.repository_url) if ci is not None else {}
+
+    def compare(wanted: str, expected: str | None, what: str) -> None:
+        match = urls.compare(value, wanted, products)
+        if match is urls.Match.SAME:
+            return
+        if match is urls.Match.CASE_ONLY:
+            host = urls.parse(wanted)
             out.add(
                 "source-matches-remote",
-                f"{key} does not name the repository {ci.provider} built",
+                f"{key} differs from {what} only in letter case, and mb-ci does not know "
+                f"whether {host.host if host and host.host else 'its host'} ignores case",
                 label=key,
-                expected=urls.normalize(ci.repository_url),
+                expected=expected,
                 actual=value,
+                severity=_at_most_warning(out.policy.severity("source-matches-remote", key)),
                 normalized=urls.normalize(value),
             )
+            return
+        out.add(
+            "source-matches-remote",
+            f"{key} does not name {what}",
+            label=key,
+            expected=expected,
+            actual=value,
+            normalized=urls.normalize(value),
+        )
+
+    if git.remote_url is None and ci is not None and ci.repository_url:
+        # no remote in the checkout (e.g. a CI that fetched a tarball): the CI's own word
+        repository = f"the repository {ci.provider} built"
+        compare(ci.repository_url, urls.normalize(ci.repository_url), repository)
         return
     if git.remote_url is None:
         out.add(
@@ -114,23 +166,49 @@ def check_source(
             severity=_at_most_warning(out.policy.severity("source-matches-remote")),
         )
         return
-    if not urls.same_repo(value, git.remote_url):
-        out.add(
-            "source-matches-remote",
-            f"{key} does not name the git remote",
-            label=key,
-            expected=git.remote_normalized,
-            actual=value,
-            normalized=urls.normalize(value),
-        )
+    compare(git.remote_url, git.remote_normalized, "the git remote")
 
 
 def _at_most_warning(severity: Severity) -> Severity:
     return Severity.WARNING if severity is Severity.ERROR else severity
 
 
+@dataclass(frozen=True)
+class Basis:
+    """The commit ``created`` must not precede: what to call it, its SHA, its time if known."""
+
+    what: str
+    sha: str
+    time: dt.datetime | None
+
+
+def created_basis(git: GitFacts, ci: CiFacts, matched: str | None, accept: str) -> Basis:
+    """The commit the revision matched; without a match, HEAD outside a pull request and the
+    earliest known of the pull request's commits inside one (the image may come from any)."""
+    cands = candidates(git, ci, accept)
+    if matched is not None and matched in dict(cands):
+        sha = dict(cands)[matched]
+        commit = git.commit(sha)
+        time = git.commit_time if _matches(sha, git.head) else (commit.time if commit else None)
+        return Basis(_WHAT.get(matched, matched) if ci.is_pull_request else "HEAD", sha, time)
+    if not ci.is_pull_request:
+        return Basis("HEAD", git.head, git.commit_time)
+    known = [(c.time, sha) for _, sha in cands if (c := git.commit(sha)) is not None] + [
+        (git.commit_time, git.head)
+    ]
+    time, sha = min(known)
+    return Basis("the earliest of the pull request's commits", sha, time)
+
+
+_WHAT = {
+    "head": "the head commit",
+    "merge": "the merge commit",
+    "checkout": "HEAD",
+}
+
+
 def check_created(
-    key: str, value: str, git: GitFacts | None, now: dt.datetime, out: Findings
+    key: str, value: str, basis: Basis | None, now: dt.datetime, out: Findings
 ) -> None:
     policy = out.policy
     out.ran("created-format")
@@ -154,14 +232,24 @@ def check_created(
             expected=f"at most {_iso(now)}",
             actual=value,
         )
-    if git is not None:
+    if basis is not None:
         out.ran("created-after-commit")
-    if git is not None and when < git.commit_time - skew:
+    if basis is not None and basis.time is None:
+        # never compare with another commit's time: on a PR the merge is newer than the head
         out.add(
             "created-after-commit",
-            f"{key} is before HEAD's commit time",
+            f"{key} cannot be compared with {basis.what} ({basis.sha}): the checkout does not "
+            "hold that commit (a shallow clone); fetch it, e.g. actions/checkout fetch-depth: 2",
             label=key,
-            expected=f"at least {_iso(git.commit_time)}",
+            actual=value,
+            severity=_at_most_warning(policy.severity("created-after-commit", key)),
+        )
+    elif basis is not None and basis.time is not None and when < basis.time - skew:
+        out.add(
+            "created-after-commit",
+            f"{key} is before {basis.what}'s commit time",
+            label=key,
+            expected=f"at least {_iso(basis.time)}",
             actual=value,
         )
     if policy.git.max_age is not None:
@@ -208,7 +296,8 @@ def check_git(
     """Every git comparison for every present key of either vocabulary.
 
     With no checkout (``--no-git``) what needs none still runs: revision is a SHA, source holds
-    no credential, created is RFC 3339 and not in the future.
+    no credential, created is RFC 3339 and not in the future. ``created`` is compared with the
+    commit the revision matched (CONCEPTS puts revision first).
     """
     matched: str | None = None
     for concept, keys in vocab.CONCEPTS.items():
@@ -221,7 +310,10 @@ def check_git(
             elif concept == "source":
                 check_source(key, value, git, out, ci)
             elif concept == "created":
-                check_created(key, value, git, now, out)
+                basis = (
+                    None if git is None else created_basis(git, ci, matched, out.policy.git.accept)
+                )
+                check_created(key, value, basis, now, out)
             else:
                 check_version(key, value, git, out)
     return matched

@@ -164,13 +164,14 @@ def _audit(
         raise UsageError("nothing to audit", "give references, --from-file FILE or --running")
     options = source_options(args)
     policy = policy_for(args)
+    ci = ci_env.read(os.environ)
     git = None
     if not args.no_git:
         try:
-            git = gitfacts.read(args.repo, policy.git.remote)
+            git = gitfacts.read(args.repo, policy.git.remote, ci)
         except CheckoutError:
             git = None  # not a checkout: the audit judges the policy only
-    ci = ci_env.read(os.environ)
+    ci = ci_env.resolve(ci, git)
     inspector = fleet.Inspector(options)
     try:
         if args.all_tags:

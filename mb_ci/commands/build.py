@@ -88,13 +88,15 @@ def run(args: argparse.Namespace) -> int:
     user_labels = parse_pairs(args.label, "--label")
     user_args = parse_pairs(args.build_arg, "--build-arg")
     policy = policy_for(args)
-    git = gitfacts.read(args.repo, policy.git.remote)
+    ci = ci_env.read(os.environ)
+    git = gitfacts.read(args.repo, policy.git.remote, ci)
+    ci = ci_env.resolve(ci, git)
     dockerfile = args.file or os.path.join(args.context, "Dockerfile")
     parsed = read(dockerfile)
     final = evaluate(parsed, args.target)
-    created = generate.created_time(args.created, git, os.environ)
-    ci = ci_env.read(os.environ)
-    values = generate.concepts(git, created, ci.repository_url)
+    revision, commit_time = generate.revision(git, ci, policy.git.accept)
+    created = generate.created_time(args.created, git, os.environ, commit_time=commit_time)
+    values = generate.concepts(git, created, ci.repository_url, revision)
     generate.warn_no_source(values, policy.git.remote)
     if "version" not in values and not _sets_version(final.labels):
         values["version"] = fallback_version(git)
@@ -133,7 +135,7 @@ def run(args: argparse.Namespace) -> int:
         matched_commit=result.matched_commit,
         checked=result.checked,
     )
-    return emit(locate(report, dockerfile), args)
+    return emit(locate(report, dockerfile, policy.path), args)
 
 
 def _sets_version(labels: Mapping[str, LabelFact]) -> bool:

@@ -55,8 +55,9 @@ def build_report(args: argparse.Namespace) -> Report:
     parse_reports(args.report)
     policy = policy_for(args)
     options = source_options(args)
-    git = None if args.no_git else gitfacts.read(args.repo, policy.git.remote)
     ci = ci_env.read(os.environ)
+    git = None if args.no_git else gitfacts.read(args.repo, policy.git.remote, ci)
+    ci = ci_env.resolve(ci, git)
     image = sources.inspect(args.image, options)
     result = check_image(image, git, ci, policy)
     report = Report(
@@ -69,4 +70,4 @@ def build_report(args: argparse.Namespace) -> Report:
         matched_commit=result.matched_commit,
         checked=result.checked,
     )
-    return locate(report, getattr(args, "dockerfile", None))
+    return locate(report, getattr(args, "dockerfile", None), policy.path)

@@ -146,8 +146,34 @@ def parse_reports(specs: list[str]) -> list[tuple[str, str]]:
 
 
 def render_options(args: argparse.Namespace, stream_is_tty: bool) -> reporting.RenderOptions:
+    import datetime as dt
+    import socket
+
     color = stream_is_tty and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
-    return reporting.RenderOptions(color=bool(color), verbose=args.verbose, strict=args.strict)
+    return reporting.RenderOptions(
+        color=bool(color),
+        verbose=args.verbose,
+        strict=args.strict,
+        now=dt.datetime.now(dt.timezone.utc),
+        hostname=socket.gethostname(),
+    )
+
+
+def emit_many(reports: list[Report], args: argparse.Namespace) -> int:
+    """Several reports on stdout in one text or github stream (no report files); the exit code
+    of the worst. GitHub's cap on annotations per type holds over all of them."""
+    from mb_ci.report import github
+
+    fmt = reporting.resolve(args.format)
+    options = render_options(args, sys.stdout.isatty())
+    if fmt == "github":
+        sys.stdout.write(github.render_many(reports, options))
+    else:
+        for report in reports:
+            sys.stdout.write(reporting.render(report, fmt, options))
+    sys.stdout.flush()
+    passed = all(r.passed(args.strict) for r in reports)
+    return EXIT_OK if passed else EXIT_FINDINGS
 
 
 def emit(report: Report, args: argparse.Namespace) -> int:

@@ -38,9 +38,15 @@ def run(args: argparse.Namespace) -> int:
     from mb_ci.fsutil import write_text
 
     policy = policy_for(args)
-    git = gitfacts.read(args.repo, policy.git.remote)
-    created = generate.created_time(args.created, git, os.environ)
-    values = generate.concepts(git, created, ci_env.read(os.environ).repository_url)
+    ci = ci_env.read(os.environ)
+    git = gitfacts.read(args.repo, policy.git.remote, ci)
+    ci = ci_env.resolve(ci, git)
+    for problem in ci.problems:
+        sys.stderr.write(f"mb-ci: warning: {problem}; labelling HEAD\n")
+    # the commit `check` accepts in this CI context, and created from that commit's time
+    revision, commit_time = generate.revision(git, ci, policy.git.accept)
+    created = generate.created_time(args.created, git, os.environ, commit_time=commit_time)
+    values = generate.concepts(git, created, ci.repository_url, revision)
     generate.warn_no_source(values, policy.git.remote)
     preset = args.preset or policy.preset
     lbls = generate.labels(values, preset)

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
 from mb_ci.commands import COMMANDS
-from mb_ci.commands.common import add_common, emit, policy_for
+from mb_ci.commands.common import add_common, emit, emit_many, policy_for
 from mb_ci.models import Report
 from mb_ci.policy import Policy
 
@@ -45,12 +44,9 @@ def run(args: argparse.Namespace) -> int:
             "lint one Dockerfile per run for a report file",
         )
     policy = policy_for(args)
-    worst = 0
-    for path in paths:
-        code = emit(lint(path, policy, args.target), args)
-        worst = max(worst, code)
-        sys.stdout.flush()
-    return worst
+    if len(paths) == 1:
+        return emit(lint(paths[0], policy, args.target), args)
+    return emit_many([lint(path, policy, args.target) for path in paths], args)
 
 
 def lint(path: str, policy: Policy, target: str | None = None) -> Report:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib
 import os
 from collections.abc import Callable, Mapping
@@ -16,6 +17,10 @@ class RenderOptions:
     color: bool = False
     verbose: bool = False
     strict: bool = False
+    # when and where the run happened, for JUnit's timestamp and hostname; the CLI fills them,
+    # so that a reporter stays a pure function of its arguments
+    now: dt.datetime | None = None
+    hostname: str | None = None
 
 
 Renderer = Callable[[Report, RenderOptions], str]

@@ -7,6 +7,7 @@ from typing import Any
 
 from mb_ci.models import Finding, Report, Severity
 from mb_ci.report import RenderOptions
+from mb_ci.report.locations import place
 from mb_ci.safety import json_dumps, safe
 
 DEFAULT_PATH = "Dockerfile"
@@ -44,11 +45,12 @@ def _description(finding: Finding) -> str:
 
 
 def issues(report: Report) -> list[dict[str, Any]]:
-    path = report.dockerfile or DEFAULT_PATH
     seen: dict[str, int] = {}
     out = []
     for finding in report.findings:
-        line = finding.line if finding.line and report.dockerfile else 1
+        where, line = place(finding, report)
+        path = where or DEFAULT_PATH
+        line = line or 1
         out.append(
             {
                 "type": "issue",

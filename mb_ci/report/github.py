@@ -3,7 +3,8 @@
 Every value is escaped the way the runner unescapes it (actions/toolkit ``command.ts``): the
 message escapes ``%``, CR and LF; properties also ``:`` and ``,``. A label value therefore cannot
 end the line and start a workflow command of its own. GitHub shows at most 10 annotations of
-each type per step, so beyond that the tenth says how many more there are.
+each type per step, so beyond that the tenth says how many more there are, over all the
+Dockerfiles one ``lint-dockerfile`` run reports on.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Mapping
 
 from mb_ci.models import Finding, Report, Severity
 from mb_ci.report import RenderOptions
+from mb_ci.report.locations import place
 from mb_ci.safety import safe
 
 ANNOTATION_LIMIT = 10
@@ -50,23 +52,25 @@ def annotation(finding: Finding, report: Report) -> str:
     title = f"mb-ci {finding.check}"
     if finding.platform:
         title += f" ({safe(finding.platform, 60)})"
+    path, line = place(finding, report)
     return command(
         _COMMAND[finding.severity],
-        {
-            "file": report.dockerfile,
-            "line": finding.line if report.dockerfile else None,
-            "title": title,
-        },
+        {"file": path, "line": line, "title": title},
         _message(finding),
     )
 
 
 def annotation_lines(report: Report) -> list[str]:
+    return _annotations([report])
+
+
+def _annotations(reports: list[Report]) -> list[str]:
+    """At most ``ANNOTATION_LIMIT`` lines of each type over all ``reports`` (one step)."""
     lines: list[str] = []
     for severity, name in _COMMAND.items():
-        found = [f for f in report.findings if f.severity is severity]
+        found = [(f, r) for r in reports for f in r.findings if f.severity is severity]
         over = len(found) > ANNOTATION_LIMIT
-        for finding in found[: ANNOTATION_LIMIT - 1] if over else found:
+        for finding, report in found[: ANNOTATION_LIMIT - 1] if over else found:
             lines.append(annotation(finding, report))
         if over:
             more = len(found) - (ANNOTATION_LIMIT - 1)
@@ -83,13 +87,21 @@ def annotation_lines(report: Report) -> list[str]:
 
 
 def render(report: Report, options: RenderOptions) -> str:
+    return render_many([report], options)
+
+
+def render_many(reports: list[Report], options: RenderOptions) -> str:
+    """Several reports of one step (``lint-dockerfile A B``): the cap holds over all of them."""
+    return "\n".join([*_annotations(reports), *(_summary(r, options) for r in reports)]) + "\n"
+
+
+def _summary(report: Report, options: RenderOptions) -> str:
     e, w = report.errors, report.warnings
     verdict = "passed" if report.passed(options.strict) else "FAILED"
     matched = (
         f", revision matched the {report.matched_commit} commit" if report.matched_commit else ""
     )
-    summary = (
+    return (
         f"mb-ci {report.command} {safe(report.subject)}: {verdict}: "
         f"{e} error{'s' * (e != 1)}, {w} warning{'s' * (w != 1)}{matched}"
     )
-    return "\n".join([*annotation_lines(report), summary]) + "\n"

@@ -8,6 +8,7 @@ from typing import Any
 from mb_ci import __version__
 from mb_ci.models import Finding, GitFacts, ImageFacts, Report
 from mb_ci.report import RenderOptions
+from mb_ci.report.locations import place
 from mb_ci.safety import json_dumps, redact
 
 ENVELOPE_VERSION = 1
@@ -56,8 +57,11 @@ def git_dict(git: GitFacts) -> dict[str, Any]:
     }
 
 
-def finding_dict(finding: Finding) -> dict[str, Any]:
+def finding_dict(finding: Finding, report: Report | None = None) -> dict[str, Any]:
+    """The finding; ``file`` names the file ``line`` is in (the Dockerfile, or the policy)."""
     data = finding.as_dict()
+    if report is not None:
+        data["file"], data["line"] = place(finding, report)
     for key in ("message", "expected", "actual"):
         if data[key] is not None:
             data[key] = redact(data[key])
@@ -94,7 +98,7 @@ def envelope(report: Report, options: RenderOptions) -> dict[str, Any]:
             "repository_url": ci.repository_url,
         },
         "checked": list(report.checked),
-        "findings": [finding_dict(f) for f in report.findings],
+        "findings": [finding_dict(f, report) for f in report.findings],
         **({"extra": dict(report.extra)} if report.extra else {}),
     }
 

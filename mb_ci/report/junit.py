@@ -1,18 +1,29 @@
 """JUnit XML for GitLab's test report widget and Jenkins' junit step: one testcase per check
 per platform, a ``<failure>`` for each error-level finding (warnings too under ``--strict``).
+
+The document is valid against the JUnit XSD of Apache Ant's format (windyroad/JUnit-Schema,
+which Jenkins and GitLab read): each ``testsuite`` has ``package``, ``id``, ``timestamp`` (UTC,
+no zone), ``hostname`` and ``time``, then ``properties``, its test cases, ``system-out`` and
+``system-err``; a test case carries ``name``, ``classname`` and ``time`` and nothing else, so
+the file and line of a finding are in its failure text, and findings that do not fail a test
+case are in the suite's ``system-out``.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import xml.etree.ElementTree as ET
 from collections import defaultdict
 
 from mb_ci.catalog import CHECKS
 from mb_ci.models import Finding, Report, Severity
 from mb_ci.report import RenderOptions
+from mb_ci.report.locations import place
 from mb_ci.safety import safe
 
 ALL_PLATFORMS = "all platforms"
+PACKAGE = "mb-ci"
+ZERO_TIME = "0"  # the checks are not timed one by one
 
 
 def _fails(finding: Finding, options: RenderOptions) -> bool:
@@ -21,7 +32,7 @@ def _fails(finding: Finding, options: RenderOptions) -> bool:
     )
 
 
-def _describe(finding: Finding) -> str:
+def _describe(finding: Finding, report: Report) -> str:
     # safe() escapes every control character, which also keeps the XML 1.0 well-formed
     lines = [f"[{finding.severity.value}] {safe(finding.message)}"]
     if finding.label:
@@ -30,6 +41,9 @@ def _describe(finding: Finding) -> str:
         lines.append(f"expected: {safe(finding.expected)}")
     if finding.actual is not None:
         lines.append(f"actual:   {safe(finding.actual)}")
+    path, line = place(finding, report)
+    if path:
+        lines.append(f"at:       {safe(path, 300)}" + (f":{line}" if line else ""))
     return "\n".join(lines)
 
 
@@ -47,8 +61,27 @@ def _suites(report: Report) -> dict[str, list[Finding]]:
     return suites
 
 
+def timestamp(options: RenderOptions) -> str:
+    """``xs:dateTime`` without a zone, as the XSD's pattern asks: UTC."""
+    now = options.now or dt.datetime.now(dt.timezone.utc)
+    if now.tzinfo is not None:
+        now = now.astimezone(dt.timezone.utc)
+    return now.strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def hostname(options: RenderOptions) -> str:
+    """A host name as an ``xs:token``; the XSD says ``localhost`` when it is not known."""
+    name = " ".join(safe(options.hostname or "", 255).split())
+    return name or "localhost"
+
+
 def _testsuite(
-    root: ET.Element, name: str, findings: list[Finding], report: Report, options: RenderOptions
+    root: ET.Element,
+    index: int,
+    name: str,
+    findings: list[Finding],
+    report: Report,
+    options: RenderOptions,
 ) -> None:
     by_check: dict[str, list[Finding]] = defaultdict(list)
     for finding in findings:
@@ -56,13 +89,21 @@ def _testsuite(
     checks = list(report.checked) if name != ALL_PLATFORMS else []
     checks += [c for c in by_check if c not in checks]
     suite = ET.SubElement(
-        root, "testsuite", name=f"mb-ci {report.command} {safe(report.subject)} [{safe(name)}]"
+        root,
+        "testsuite",
+        name=f"mb-ci {report.command} {safe(report.subject)} [{safe(name)}]",
+        package=PACKAGE,
+        id=str(index),
+        timestamp=timestamp(options),
+        hostname=hostname(options),
     )
+    ET.SubElement(suite, "properties")
     failures = 0
+    passing: list[str] = []
     for check in checks:
-        case = ET.SubElement(suite, "testcase", classname=f"mb-ci.{safe(name)}", name=check)
-        if report.dockerfile:
-            case.set("file", report.dockerfile)
+        case = ET.SubElement(
+            suite, "testcase", name=check, classname=f"mb-ci.{safe(name)}", time=ZERO_TIME
+        )
         found = by_check.get(check, [])
         failing = [f for f in found if _fails(f, options)]
         if failing:
@@ -71,23 +112,21 @@ def _testsuite(
             message = (f"{safe(first.label)}: " if first.label else "") + safe(first.message)
             failure = ET.SubElement(case, "failure", message=message, type=check)
             info = CHECKS.get(check)
-            body = "\n\n".join(_describe(f) for f in failing)
+            body = "\n\n".join(_describe(f, report) for f in failing)
             failure.text = body + (f"\n\n{info.help}" if info else "")
-        others = [f for f in found if not _fails(f, options)]
-        if others:
-            ET.SubElement(case, "system-out").text = "\n\n".join(_describe(f) for f in others)
+        passing += [f"{check}: {_describe(f, report)}" for f in found if not _fails(f, options)]
+    ET.SubElement(suite, "system-out").text = "\n\n".join(passing) or None
+    ET.SubElement(suite, "system-err")
     suite.set("tests", str(len(checks)))
     suite.set("failures", str(failures))
     suite.set("errors", "0")
     suite.set("skipped", "0")
+    suite.set("time", ZERO_TIME)
 
 
 def render(report: Report, options: RenderOptions) -> str:
-    root = ET.Element("testsuites", name="mb-ci")
-    for name, findings in _suites(report).items():
-        _testsuite(root, name, findings, report, options)
-    root.set("tests", str(sum(int(s.get("tests", "0")) for s in root)))
-    root.set("failures", str(sum(int(s.get("failures", "0")) for s in root)))
-    root.set("errors", "0")
+    root = ET.Element("testsuites")
+    for index, (name, findings) in enumerate(_suites(report).items()):
+        _testsuite(root, index, name, findings, report, options)
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"

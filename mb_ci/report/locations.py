@@ -1,4 +1,4 @@
-"""Point findings at the Dockerfile: the line of the ``LABEL`` instruction that sets each label.
+"""Point findings at their place: the Dockerfile's ``LABEL`` line, else the policy rule's line.
 
 The commands call :func:`locate` once, so that reporters (SARIF, Code Quality, JUnit, GitHub
 annotations) stay pure functions of the ``Report``.
@@ -11,7 +11,7 @@ import os
 import shlex
 from pathlib import Path
 
-from mb_ci.models import Report
+from mb_ci.models import Finding, Report
 
 MAX_DOCKERFILE_BYTES = 1024 * 1024
 
@@ -96,15 +96,38 @@ def _relative(path: str, root: str | None) -> str:
     return Path(path).as_posix() if not Path(path).is_absolute() else absolute.as_posix()
 
 
-def locate(report: Report, dockerfile: str | None) -> Report:
-    """``report`` with ``dockerfile`` (relative to the checkout) and each finding's label line."""
+def locate(
+    report: Report, dockerfile: str | None, policy: str | os.PathLike[str] | None = None
+) -> Report:
+    """``report`` with ``dockerfile`` (relative to the checkout) and each finding's place.
+
+    A finding about a label the Dockerfile sets points at that ``LABEL`` line. Otherwise a line
+    the checks gave is the line of the policy rule (the checks never see a Dockerfile), so it
+    points at ``policy``; a finding with neither names no line.
+    """
     root = report.git.root if report.git else None
     path = dockerfile or default_dockerfile(root)
+    lines = label_lines(path) if path is not None and Path(path).is_file() else {}
+    rule_file = _relative(os.fspath(policy), root) if policy is not None else None
+    findings = tuple(_place(f, lines, rule_file) for f in report.findings)
     if path is None:
-        return report
-    lines = label_lines(path) if Path(path).is_file() else {}
-    findings = tuple(
-        dataclasses.replace(f, line=lines.get(f.label)) if f.label and f.line is None else f
-        for f in report.findings
-    )
+        return dataclasses.replace(report, findings=findings)
     return dataclasses.replace(report, findings=findings, dockerfile=_relative(path, root))
+
+
+def place(finding: Finding, report: Report) -> tuple[str | None, int | None]:
+    """The file a reporter names for ``finding`` and the line in it (None: the whole file)."""
+    path = finding.file or report.dockerfile
+    return path, (finding.line if path else None)
+
+
+def _place(finding: Finding, lines: dict[str, int], rule_file: str | None) -> Finding:
+    if finding.file is not None:
+        return finding
+    if finding.label and finding.label in lines:
+        return dataclasses.replace(finding, line=lines[finding.label])
+    if finding.line is not None:
+        if rule_file is None:
+            return dataclasses.replace(finding, line=None)
+        return dataclasses.replace(finding, file=rule_file)
+    return finding

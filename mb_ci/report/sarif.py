@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import hashlib
+from pathlib import PurePosixPath
 from typing import Any
+from urllib.parse import quote, urlsplit
 
 from mb_ci import __version__
 from mb_ci.catalog import CHECKS, CheckInfo
 from mb_ci.models import Finding, Report, Severity
 from mb_ci.report import RenderOptions
+from mb_ci.report.locations import place
 from mb_ci.safety import json_dumps, printable, redact
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 DEFAULT_LOCATION = "Dockerfile"
+SRCROOT = "%SRCROOT%"
+_REPOSITORY_SCHEMES = {"https", "http", "ssh", "git"}
 _LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
 _SECURITY = {"label-credentials", "source-credentials"}
 
@@ -62,11 +67,33 @@ def _message(finding: Finding) -> str:
     return out
 
 
+def artifact_location(path: str) -> dict[str, Any]:
+    """SARIF §3.4.3: a URI. A path relative to the checkout is a relative reference (each
+    segment percent-encoded: spaces, ``%``, ``#``, non-ASCII as UTF-8) against ``%SRCROOT%``; an
+    absolute path (a file outside the checkout) is a ``file:`` URI."""
+    posix = PurePosixPath(path.replace("\\", "/"))
+    if posix.is_absolute():
+        return {"uri": "file://" + quote(posix.as_posix(), safe="/")}
+    return {"uri": quote(posix.as_posix(), safe="/"), "uriBaseId": SRCROOT}
+
+
+def repository_uri(url: str | None) -> str | None:
+    """``versionControlProvenance.repositoryUri``: an absolute URI of a remote repository, never
+    a path on this machine (a local remote normalises to its path)."""
+    if not url:
+        return None
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in _REPOSITORY_SCHEMES or not parts.netloc:
+        return None
+    return quote(url, safe=":/@[]%?=&+,;~!$'()*")
+
+
 def result(finding: Finding, report: Report, rule_index: dict[str, int]) -> dict[str, Any]:
-    path = report.dockerfile or DEFAULT_LOCATION
-    physical: dict[str, Any] = {"artifactLocation": {"uri": path, "uriBaseId": "%SRCROOT%"}}
-    if finding.line and report.dockerfile:
-        physical["region"] = {"startLine": finding.line}
+    where, line = place(finding, report)
+    path = where or DEFAULT_LOCATION
+    physical: dict[str, Any] = {"artifactLocation": artifact_location(path)}
+    if line:
+        physical["region"] = {"startLine": line}
     out: dict[str, Any] = {
         "ruleId": finding.check,
         "level": _LEVEL.get(finding.severity, "none"),
@@ -116,16 +143,15 @@ def document(report: Report, options: RenderOptions) -> dict[str, Any]:
         ],
         "results": [result(f, report, rule_index) for f in report.findings],
     }
-    if report.git is not None:
+    repository = repository_uri(report.git.remote_normalized) if report.git else None
+    if report.git is not None and repository is not None:
         run["versionControlProvenance"] = [
             {
-                "repositoryUri": report.git.remote_normalized,
+                "repositoryUri": repository,
                 "revisionId": report.git.head,
                 **({"branch": report.git.branch} if report.git.branch else {}),
             }
         ]
-        if not report.git.remote_normalized:
-            del run["versionControlProvenance"]
     return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
 
 

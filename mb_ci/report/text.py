@@ -6,6 +6,7 @@ from collections import defaultdict
 
 from mb_ci.models import Finding, Report, Severity
 from mb_ci.report import RenderOptions
+from mb_ci.report.locations import place
 from mb_ci.safety import safe
 
 _COLORS = {"error": "31", "warning": "33", "info": "36", "ok": "32", "dim": "2", "bold": "1"}
@@ -75,7 +76,7 @@ def _verbose(report: Report) -> list[str]:
         out.append(
             f"  ci       {ci.provider}: sha={ci.sha or '-'}"
             + (
-                f" pr-head={ci.pr_head_sha} pr-merge={ci.pr_merge_sha or '-'}"
+                f" pr-head={ci.pr_head_sha or '-'} pr-merge={ci.pr_merge_sha or '-'}"
                 if ci.is_pull_request
                 else ""
             )
@@ -162,10 +163,11 @@ def _summary(report: Report, options: RenderOptions) -> str:
 
 def _dockerfile_locations(report: Report) -> list[str]:
     """``PATH:LINE: severity [check] message``, the form editors and pre-commit users jump to."""
-    where = safe(report.dockerfile or "", 200)
-    out = [
-        f"{where}:{f.line}: {f.severity.value} [{f.check}] {safe(f.message)}"
-        for f in report.findings
-        if f.line is not None
-    ]
+    out = []
+    for f in report.findings:
+        path, line = place(f, report)
+        if path is not None and line is not None:
+            out.append(
+                f"{safe(path, 200)}:{line}: {f.severity.value} [{f.check}] {safe(f.message)}"
+            )
     return [*out, ""] if out else []

@@ -1,7 +1,10 @@
 """Read labels from docker-archive tarballs, OCI layouts and oci-archive tarballs, with no engine.
 
 - ``docker-archive:PATH[:NAME:TAG|:@N]``: ``docker save`` output, gzipped or not; the legacy
-  ``manifest.json`` form (engine < 25) and the OCI ``index.json`` form (engine 25+, skopeo).
+  ``manifest.json`` form (engine < 25, skopeo) and the engine 25+ form, an OCI layout with a
+  ``manifest.json`` next to it. ``index.json`` is read when it names the image; when it names
+  none (``"manifests": null`` from engine 25.0.0 saving by image id) or not the one asked
+  for, ``manifest.json`` is, as skopeo reads it.
 - ``oci:DIR[:REF]`` and ``oci-archive:PATH[:REF]``: an OCI image layout; ``REF`` matches the
   ``org.opencontainers.image.ref.name`` annotation (or is ``@N``, the N-th entry).
 
@@ -17,8 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from mb_ci.errors import ImageError
-from mb_ci.models import ImageFacts, Layer, PlatformFacts
-from mb_ci.sources import SourceOptions, oci
+from mb_ci.models import ImageFacts, Layer
+from mb_ci.sources import SourceOptions, oci, shapes
+from mb_ci.sources.resolve import Missing, resolve
 from mb_ci.sources.stores import Dir, Tar
 
 
@@ -42,14 +46,31 @@ def inspect(transport: str, rest: str, options: SourceOptions | None = None) -> 
         return _layout(Dir(path), ref, options, transport, rest, what)
     try:
         with Tar(path, what) as store:
-            if transport == "docker-archive" and not store.exists("index.json"):
-                return _legacy(store, ref, options, rest, what)
+            if transport == "docker-archive":
+                return _docker_archive(store, ref, options, rest, what)
             return _layout(store, ref, options, transport, rest, what)
     except EOFError as e:
         raise ImageError(f"{what}: the archive is truncated") from e
     except (tarfile.TarError, zlib.error, OSError) as e:
         reason = "not a tar archive" if isinstance(e, tarfile.ReadError) else type(e).__name__
         raise ImageError(f"{what}: corrupt or unreadable archive ({reason})") from e
+
+
+def _docker_archive(
+    store: Tar, ref: str | None, options: SourceOptions, rest: str, what: str
+) -> ImageFacts:
+    if store.exists("index.json"):
+        top = oci.load(store.read("index.json", what), f"{what}: index.json")
+        entries = oci.children(top, f"{what}: index.json")
+        if ref is not None and not ref.startswith("@"):
+            found = _named(entries, ref)
+        else:
+            found = _images(entries)
+        if found or not store.exists("manifest.json"):
+            return _layout(store, ref, options, "docker-archive", rest, what)
+    if not store.exists("manifest.json"):
+        raise ImageError(f"{what}: neither manifest.json nor index.json; not a docker save archive")
+    return _legacy(store, ref, options, rest, what)
 
 
 def _match_name(wanted: str, names: list[str]) -> bool:
@@ -71,11 +92,10 @@ def _index_of(ref: str | None, count: int, what: str) -> int | None:
 def _legacy(
     store: Tar, ref: str | None, options: SourceOptions, rest: str, what: str
 ) -> ImageFacts:
-    if not store.exists("manifest.json"):
-        raise ImageError(f"{what}: neither manifest.json nor index.json; not a docker save archive")
-    doc: Any = oci.json_any(store.read("manifest.json", what), f"{what} manifest.json")
-    if not isinstance(doc, list) or not doc or not all(isinstance(e, dict) for e in doc):
-        raise ImageError(f"{what}: manifest.json is not a list of images")
+    listing = f"{what}: manifest.json"
+    doc = shapes.saved_images(oci.json_any(store.read("manifest.json", what), listing), listing)
+    if not doc:
+        raise ImageError(f"{listing}: lists no images")
     position = _index_of(ref, len(doc), what)
     if position is not None:
         entry = doc[position]
@@ -84,56 +104,85 @@ def _legacy(
         if not found:
             raise ImageError(f"{what}: no image tagged {ref} in the archive")
         entry = found[0]
-    elif len(doc) == 1:
+    elif len({e["Config"] for e in doc}) == 1:  # one image, perhaps saved under several tags
         entry = doc[0]
     else:
         raise ImageError(
             f"{what}: the archive holds {len(doc)} images; name one (PATH:NAME:TAG or PATH:@N)"
         )
-    config_name = str(entry.get("Config") or "")
+    config_name = entry["Config"]
+    config_what = f"{what}: config {config_name}"
     data = store.read(config_name, what)
     config_digest = oci.digest_of(data)
     stem = config_name.rsplit("/", 1)[-1].removesuffix(".json")
     if len(stem) == 64 and all(c in "0123456789abcdef" for c in stem):
-        oci.verify(data, f"sha256:{stem}", f"{what} config")
-    config = oci.load(data, f"{what} config")
+        oci.verify(data, f"sha256:{stem}", config_what)
+    config = oci.load(data, config_what)
+    shapes.config(config, config_what)
     diff_ids = (config.get("rootfs") or {}).get("diff_ids") or []
     layers = []
     for i, name in enumerate(entry.get("Layers") or []):
         digest = str(diff_ids[i]) if i < len(diff_ids) else ""
         layers.append(
-            Layer(
-                digest, store.size(str(name)) or 0, "application/vnd.docker.image.rootfs.diff.tar"
-            )
+            Layer(digest, store.size(name) or 0, "application/vnd.docker.image.rootfs.diff.tar")
         )
     facts = oci.platform_facts(
         config, digest=None, config_digest=config_digest, layer_list=tuple(layers)
     )
-    _require_platform(facts, options, what)
-    return ImageFacts(
-        reference=rest,
-        transport="docker-archive",
-        platforms=(facts,),
-        image_id=config_digest,
-        repo_tags=tuple(str(t) for t in entry.get("RepoTags") or ()),
-    )
-
-
-def _require_platform(facts: PlatformFacts, options: SourceOptions, what: str) -> None:
     if options.platforms and not any(oci.matches(p, facts.platform) for p in options.platforms):
         raise ImageError(
             f"{what}: the image is {facts.platform or 'of unknown platform'} only; "
             f"--platform {', '.join(options.platforms)} is not in it"
         )
+    tags = [t for e in doc if e["Config"] == config_name for t in e.get("RepoTags") or ()]
+    return ImageFacts(
+        reference=rest,
+        transport="docker-archive",
+        platforms=(facts,),
+        image_id=config_digest,
+        repo_tags=tuple(dict.fromkeys(tags)),
+    )
 
 
 def _blob(store: Tar | Dir, desc: oci.Descriptor, what: str) -> bytes:
     algorithm, hexpart = desc.digest.split(":", 1)
-    data = store.read(f"blobs/{algorithm}/{hexpart}", what)
+    name = f"blobs/{algorithm}/{hexpart}"
+    if not store.exists(name):
+        raise Missing(f"{what}: the {_noun(store)} has no {name}")
+    data = store.read(name, what)
     oci.verify(data, desc.digest, what)
     if len(data) != desc.size:
         raise ImageError(f"{what}: {desc.digest} size differs from its descriptor")
     return data
+
+
+_IMAGE_KINDS = (*oci.INDEX_TYPES, *oci.MANIFEST_TYPES, *oci.SCHEMA1_TYPES, "")
+
+
+def _noun(store: Tar | Dir) -> str:
+    return "layout" if isinstance(store, Dir) else "archive"
+
+
+def _images(entries: list[oci.Descriptor]) -> list[oci.Descriptor]:
+    """The entries that may be images: not the spec's ``application/xml`` example, not
+    artifacts or attestations, each content once (one image saved under two tags is one)."""
+    seen: set[str] = set()
+    out = []
+    for entry in entries:
+        if entry.media_type in _IMAGE_KINDS and not entry.artifact_type and not entry.attestation:
+            if entry.digest not in seen:
+                seen.add(entry.digest)
+                out.append(entry)
+    return out
+
+
+def _names(entry: oci.Descriptor) -> tuple[str, str]:
+    notes = entry.annotations or {}
+    return notes.get(oci.REF_NAME) or "", notes.get("io.containerd.image.name") or ""
+
+
+def _named(entries: list[oci.Descriptor], ref: str) -> list[oci.Descriptor]:
+    return [e for e in entries if ref in _names(e) or _match_name(ref, [_names(e)[1]])]
 
 
 def _layout(
@@ -144,83 +193,75 @@ def _layout(
     rest: str,
     what: str,
 ) -> ImageFacts:
+    noun = _noun(store)
     if not store.exists("index.json"):
-        raise ImageError(f"{what}: no index.json; not an OCI image layout")
-    top = oci.load(store.read("index.json", what), f"{what} index.json")
-    entries = oci.children(top, f"{what} index.json")
-    names = [(e.annotations or {}).get(oci.REF_NAME) for e in entries]
+        kind = "an OCI image layout" if noun == "layout" else "an OCI archive"
+        raise ImageError(f"{what}: no index.json; not {kind}")
+    top_what = f"{what}: index.json"
+    top = oci.load(store.read("index.json", what), top_what)
+    entries = oci.children(top, top_what)
+    images = _images(entries)
     position = _index_of(ref, len(entries), what)
     if position is not None:
         chosen = entries[position]
     elif ref is not None:
-        found = [
-            e
-            for e in entries
-            if ref
-            in (
-                (e.annotations or {}).get(oci.REF_NAME),
-                (e.annotations or {}).get("io.containerd.image.name"),
-            )
-            or _match_name(ref, [(e.annotations or {}).get("io.containerd.image.name") or ""])
-        ]
+        found = _named(entries, ref)
         if not found:
-            have = ", ".join(n for n in names if n) or "none"
-            raise ImageError(f"{what}: no image named {ref} in the layout (it has: {have})")
+            have = ", ".join(n for e in images for n in _names(e)[:1] if n) or "none"
+            raise ImageError(f"{what}: no image named {ref} in the {noun} (it has: {have})")
         chosen = found[0]
-    elif len(entries) == 1:
-        chosen = entries[0]
-    elif all(e.platform for e in entries if not e.attestation) and len(set(names)) <= 1:
-        return _index(store, top, None, options, transport, rest, what)  # index.json is the index
+    elif len(images) == 1:
+        chosen = images[0]
+    elif not images:
+        skipped = ", ".join(f"{e.digest} ({e.media_type or 'no media type'})" for e in entries)
+        raise ImageError(f"{what}: the {noun} holds no image ({skipped or 'index.json is empty'})")
+    elif all(e.platform for e in images) and len({_names(e)[0] for e in images}) <= 1:
+        return _facts(store, top, None, None, options, transport, rest, top_what)
     else:
-        have = ", ".join(n or "?" for n in names)
-        raise ImageError(f"{what}: the layout holds {len(entries)} images ({have}); name one")
-    data = _blob(store, chosen, what)
-    doc = oci.load(data, what)
-    if oci.is_index(doc, chosen.media_type or None):
-        return _index(store, doc, chosen.digest, options, transport, rest, what)
-    facts = _platform(store, doc, chosen.digest, None, what)
-    _require_platform(facts, options, what)
-    return ImageFacts(reference=rest, transport=transport, platforms=(facts,), digest=chosen.digest)
+        have = ", ".join(_names(e)[0] or e.digest for e in images)
+        raise ImageError(
+            f"{what}: the {noun} holds {len(images)} images ({have}); "
+            "name one (PATH:REF or PATH:@N)"
+        )
+    if chosen.attestation or chosen.artifact_type or chosen.media_type not in _IMAGE_KINDS:
+        kind = "attestation" if chosen.attestation else chosen.artifact_type or chosen.media_type
+        raise ImageError(f"{what}: {chosen.digest} is not a container image ({kind})")
+    sub = (
+        f"{what}: {'index' if chosen.media_type in oci.INDEX_TYPES else 'manifest'} {chosen.digest}"
+    )
+    try:
+        doc = oci.load(_blob(store, chosen, sub), sub)
+    except Missing as e:
+        raise ImageError(e.message) from e
+    return _facts(
+        store, doc, chosen.digest, chosen.media_type or None, options, transport, rest, sub
+    )
 
 
-def _index(
+def _facts(
     store: Tar | Dir,
-    index: dict[str, Any],
+    doc: dict[str, Any],
     digest: str | None,
+    media_type: str | None,
     options: SourceOptions,
     transport: str,
     rest: str,
     what: str,
 ) -> ImageFacts:
-    chosen, skipped = oci.select(oci.children(index, what), options.platforms, what)
-    platforms = []
-    for entry in chosen:
-        sub = f"{what} platform {entry.platform or entry.digest}"
-        manifest = oci.load(_blob(store, entry, sub), sub)
-        if oci.is_index(manifest, entry.media_type or None):
-            raise ImageError(f"{sub}: nested image indexes are not supported")
-        platforms.append(_platform(store, manifest, entry.digest, entry, sub))
+    found = resolve(
+        doc,
+        digest,
+        media_type,
+        what,
+        options.platforms,
+        lambda desc, sub: _blob(store, desc, sub),
+        lambda desc, sub: _blob(store, desc, sub),
+    )
     return ImageFacts(
         reference=rest,
         transport=transport,
-        platforms=tuple(platforms),
+        platforms=found.platforms,
         digest=digest,
-        index_annotations=oci.index_annotations(index),
-        skipped=tuple(skipped),
-    )
-
-
-def _platform(
-    store: Tar | Dir,
-    manifest: dict[str, Any],
-    digest: str,
-    entry: oci.Descriptor | None,
-    what: str,
-) -> PlatformFacts:
-    return oci.manifest_platform(
-        manifest,
-        digest,
-        entry,
-        what,
-        lambda desc: oci.load(_blob(store, desc, f"{what} config"), f"{what} config"),
+        index_annotations=found.index_annotations or {},
+        skipped=found.skipped,
     )

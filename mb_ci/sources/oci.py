@@ -1,8 +1,11 @@
 """OCI and Docker manifest parsing shared by the registry and archive sources.
 
-Media types, descriptor validation, digest verification, platform selection in an image index
-(attestation manifests skipped) and turning a manifest plus its config into ``PlatformFacts``.
-Nothing here does I/O: the callers fetch bytes, these functions judge them.
+Media types, descriptor validation, digest verification, platform selection among an index's
+entries (attestations, artifacts and non-image entries skipped, each with a note), telling an
+artifact from an image, and turning a manifest plus its config (or a schema 1 manifest's
+``v1Compatibility``) into ``PlatformFacts``, every document's shape checked first
+(``shapes.py``). Nothing here does I/O: the callers fetch bytes, these functions judge them;
+``resolve.py`` walks indexes with them.
 """
 
 from __future__ import annotations
@@ -14,17 +17,30 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from mb_ci.errors import ImageError, UsageError
+from mb_ci.errors import ImageError
 from mb_ci.models import Layer, PlatformFacts
+from mb_ci.sources import platforms as _platforms
+from mb_ci.sources import shapes
 
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
 DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
+SCHEMA1_TYPES = (
+    "application/vnd.docker.distribution.manifest.v1+prettyjws",
+    "application/vnd.docker.distribution.manifest.v1+json",
+)
 INDEX_TYPES = (OCI_INDEX, DOCKER_LIST)
 MANIFEST_TYPES = (OCI_MANIFEST, DOCKER_MANIFEST)
+# https://github.com/opencontainers/image-spec/blob/main/manifest.md#guidelines-for-artifact-usage:
+# a manifest whose config is not one of these is an artifact (Helm chart, SBOM, signature ...)
+IMAGE_CONFIG_TYPES = (
+    "application/vnd.oci.image.config.v1+json",
+    "application/vnd.docker.container.image.v1+json",
+)
+IMAGE_LAYER_PREFIXES = ("application/vnd.oci.image.layer.", "application/vnd.docker.image.rootfs.")
 # Every type a registry may answer with; the order is the preference the registry sees.
-ACCEPT = ", ".join((OCI_INDEX, DOCKER_LIST, OCI_MANIFEST, DOCKER_MANIFEST))
+ACCEPT = ", ".join((OCI_INDEX, DOCKER_LIST, OCI_MANIFEST, DOCKER_MANIFEST, *SCHEMA1_TYPES))
 
 MAX_DOCUMENT = 4 * 1024 * 1024  # manifests, indexes and configs are KiB; 4 MiB is generous
 MAX_PLATFORMS = 64  # real indexes list a handful; thousands would mean thousands of requests
@@ -44,6 +60,7 @@ class Descriptor:
     size: int
     platform: str | None = None
     annotations: Mapping[str, str] | None = None
+    artifact_type: str | None = None
 
     @property
     def attestation(self) -> bool:
@@ -83,7 +100,7 @@ def load(data: bytes, what: str) -> dict[str, Any]:
     """Parse a JSON object, or raise one line naming ``what``."""
     doc = json_any(data, what)
     if not isinstance(doc, dict):
-        raise ImageError(f"{what}: expected a JSON object")
+        raise ImageError(f"{what}: the document is {shapes.kind(doc)}, expected a JSON object")
     return doc
 
 
@@ -98,20 +115,26 @@ def platform_name(os_: Any, arch: Any, variant: Any = None) -> str | None:
     return "/".join(parts) if len(parts) >= 2 else None
 
 
-def descriptor(raw: Any, what: str) -> Descriptor:
+def descriptor(raw: Any, what: str, path: str = "descriptor") -> Descriptor:
     if not isinstance(raw, dict):
-        raise ImageError(f"{what}: a descriptor is not an object")
+        raise ImageError(f"{what}: `{path}` is {shapes.kind(raw)}, expected an object")
+    shapes.descriptor(raw, what, path)
     digest, size = raw.get("digest"), raw.get("size")
     if not isinstance(digest, str) or not valid_digest(digest):
-        raise ImageError(f"{what}: bad descriptor digest {str(digest)[:80]!r}")
+        raise ImageError(f"{what}: `{path}.digest`: bad descriptor digest {str(digest)[:80]!r}")
     if not isinstance(size, int) or isinstance(size, bool) or size < 0:
-        raise ImageError(f"{what}: descriptor {digest} has no valid size")
+        raise ImageError(f"{what}: `{path}.size`: descriptor {digest} has no valid size")
     plat = raw.get("platform")
     name = None
     if isinstance(plat, dict):
         name = platform_name(plat.get("os"), plat.get("architecture"), plat.get("variant"))
     return Descriptor(
-        str(raw.get("mediaType") or ""), digest, size, name, _strings(raw.get("annotations"))
+        str(raw.get("mediaType") or ""),
+        digest,
+        size,
+        name,
+        _strings(raw.get("annotations")),
+        raw.get("artifactType") or None,
     )
 
 
@@ -132,65 +155,72 @@ def is_index(doc: Mapping[str, Any], header: str | None = None) -> bool:
 
 
 def children(index: Mapping[str, Any], what: str) -> list[Descriptor]:
-    entries = index.get("manifests")
-    if not isinstance(entries, list):
-        raise ImageError(f"{what}: an image index without 'manifests'")
-    return [descriptor(e, what) for e in entries]
-
-
-def normalize_platform(name: str) -> tuple[str, str, str]:
-    parts = name.strip().lower().split("/")
-    if len(parts) not in (2, 3) or not all(parts):
-        raise UsageError(f"--platform {name}: expected OS/ARCH[/VARIANT], e.g. linux/arm64")
-    os_, arch = parts[0], parts[1]
-    variant = parts[2] if len(parts) == 3 else ""
-    if arch == "arm64" and variant == "v8":  # containerd's normalisation: v8 is arm64's default
-        variant = ""
-    return os_, arch, variant
+    """The index's descriptors; ``manifests: null`` (``docker save`` 25.0.0 by id) is none."""
+    shapes.index(index, what)
+    entries = index.get("manifests") or []
+    return [descriptor(e, what, f"manifests[{i}]") for i, e in enumerate(entries)]
 
 
 def matches(wanted: str, actual: str | None) -> bool:
-    if not actual:
-        return False
-    w_os, w_arch, w_variant = normalize_platform(wanted)
-    try:
-        a_os, a_arch, a_variant = normalize_platform(actual)
-    except UsageError:
-        return False
-    return (w_os, w_arch) == (a_os, a_arch) and (not w_variant or w_variant == a_variant)
+    return _platforms.matches(wanted, actual)
 
 
 def select(
     entries: list[Descriptor], platforms: tuple[str, ...], what: str
 ) -> tuple[list[Descriptor], list[str]]:
     """The platform manifests to check and the names of the ones skipped (attestations, etc.)."""
-    chosen: list[Descriptor] = []
+    candidates: list[Descriptor] = []
     skipped: list[str] = []
     for entry in entries:
         if entry.attestation:
             skipped.append(f"{entry.digest} (attestation manifest)")
-        elif entry.media_type and entry.media_type not in MANIFEST_TYPES:
-            skipped.append(f"{entry.digest} ({entry.media_type})")
-        elif platforms and not any(matches(p, entry.platform) for p in platforms):
-            skipped.append(f"{entry.digest} ({entry.platform or 'no platform'}, not selected)")
+        elif entry.artifact_type:
+            skipped.append(f"{entry.digest} (artifact {entry.artifact_type}, not an image)")
+        elif entry.media_type and entry.media_type not in (*MANIFEST_TYPES, *SCHEMA1_TYPES):
+            skipped.append(f"{entry.digest} ({entry.media_type}, not an image)")
         else:
-            chosen.append(entry)
+            candidates.append(entry)
+    chosen = _platforms.choose(platforms, [(e.platform, e) for e in candidates])
+    for entry in candidates:
+        if not any(entry is c for c in chosen):
+            skipped.append(f"{entry.digest} ({entry.platform or 'no platform'}, not selected)")
     if len(chosen) > MAX_PLATFORMS:
         raise ImageError(
             f"{what}: the index lists {len(chosen)} platforms, more than {MAX_PLATFORMS}; "
             "pick some with --platform"
         )
+    if not candidates:
+        raise ImageError(
+            f"{what}: no container image in the index ({'; '.join(skipped) or 'empty'})"
+        )
     if not chosen:
-        have = ", ".join(e.platform or e.digest for e in entries if not e.attestation) or "none"
+        have = ", ".join(e.platform or e.digest for e in candidates) or "no image"
         wanted = ", ".join(platforms) if platforms else "any image manifest"
         raise ImageError(f"{what}: no platform matches {wanted} (the index has: {have})")
     return chosen, skipped
 
 
 def config_descriptor(manifest: Mapping[str, Any], what: str) -> Descriptor:
-    if manifest.get("schemaVersion") == 1:
-        raise ImageError(f"{what}: schema 1 manifests are not supported (re-push the image)")
-    return descriptor(manifest.get("config"), f"{what} config")
+    return descriptor(manifest.get("config"), what, "config")
+
+
+def artifact_reason(manifest: Mapping[str, Any]) -> str | None:
+    """Why a (shape-checked) manifest is an artifact rather than a container image, or ``None``.
+
+    The image-spec's artifact guidance: an ``artifactType``, or a config media type that is not
+    an image config (Helm's ``application/vnd.cncf.helm.config.v1+json``, the empty config
+    ``application/vnd.oci.empty.v1+json`` ...); and, for cosign's signatures, which carry an
+    image config, layers none of which is a filesystem layer.
+    """
+    if manifest.get("artifactType"):
+        return f"artifact {manifest['artifactType']}"
+    config_type = (manifest.get("config") or {}).get("mediaType") or ""
+    if config_type and config_type not in IMAGE_CONFIG_TYPES:
+        return f"artifact with config {config_type}"
+    types = [str(layer.get("mediaType") or "") for layer in manifest.get("layers") or []]
+    if types and all(t and not t.startswith(IMAGE_LAYER_PREFIXES) for t in types):
+        return f"artifact with layers {types[0]}"
+    return None
 
 
 def layers(manifest: Mapping[str, Any]) -> tuple[Layer, ...]:
@@ -239,17 +269,41 @@ def index_annotations(index: Mapping[str, Any]) -> dict[str, str]:
     return _strings(index.get("annotations"))
 
 
+def schema1_platform(manifest: Mapping[str, Any], digest: str, what: str) -> PlatformFacts:
+    """A Docker schema 1 manifest: labels from ``history[0].v1Compatibility``, the newest layer's
+    config (schema 1 has no config blob; the top entry is the image's own config)."""
+    compat = load(shapes.schema1(manifest, what).encode(), f"{what} history[0].v1Compatibility")
+    shapes.config(compat, f"{what} history[0].v1Compatibility")
+    if not compat.get("architecture") and isinstance(manifest.get("architecture"), str):
+        compat = {**compat, "architecture": manifest["architecture"]}
+    return platform_facts(compat, digest=digest, config_digest=None)
+
+
 def manifest_platform(
     manifest: dict[str, Any],
     digest: str,
     entry: Descriptor | None,
     what: str,
-    read_config: Callable[[Descriptor], Mapping[str, Any]],
-) -> PlatformFacts:
-    """``PlatformFacts`` for one image manifest; ``read_config`` fetches and verifies its config."""
+    read_config: Callable[[Descriptor, str], bytes],
+) -> PlatformFacts | str:
+    """``PlatformFacts`` for one image manifest, or why it is not an image (an artifact).
+
+    ``read_config(descriptor, what)`` fetches the config blob and verifies its digest.
+    """
+    if manifest.get("schemaVersion") == 1:
+        return schema1_platform(manifest, digest, what)
+    shapes.manifest(manifest, what)
+    reason = artifact_reason(manifest)
+    if reason:
+        return reason
     desc = config_descriptor(manifest, what)
+    config_what = f"{what}: config {desc.digest}"
+    if desc.size > MAX_DOCUMENT:
+        raise ImageError(f"{config_what}: larger than {MAX_DOCUMENT // (1024 * 1024)} MiB")
+    config = load(read_config(desc, config_what), config_what)
+    shapes.config(config, config_what)
     return platform_facts(
-        read_config(desc),
+        config,
         digest=digest,
         config_digest=desc.digest,
         annotations=manifest_annotations(manifest),

@@ -19,23 +19,29 @@ counter) in ``transport.py``, manifest parsing shared with the archive transport
 The caches are unbounded: a config blob is a few KiB, so even a fleet of thousands is small.
 
 Round trips for ``host/app:tag``: manifest, config (plus 401 and token once per scope on an
-authenticated registry); an index costs one more request per platform for its manifest.
+authenticated registry); an index costs one more request per platform for its manifest, and
+one per nested index. Indexes, artifacts and platform selection are ``resolve.py``'s, shared
+with the archive transports.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import TypeVar
 from urllib.parse import urljoin, urlsplit
 
-from mb_ci.errors import ImageError, RegistryError
+from mb_ci.errors import RegistryError
 from mb_ci.models import ImageFacts, PlatformFacts
 from mb_ci.sources import SourceOptions, oci
 from mb_ci.sources.access import Access
 from mb_ci.sources.memo import Memo
 from mb_ci.sources.reference import Reference, parse_reference
+from mb_ci.sources.resolve import resolve
 
 __all__ = ["Reference", "RegistryClient", "inspect", "list_tags", "parse_reference"]
+T = TypeVar("T")
+R = TypeVar("R")
 MAX_TAG_PAGES = 100
 PARALLEL = 4
 
@@ -69,34 +75,18 @@ class RegistryClient:
         parsed = parse_reference(ref)
         what = f"docker://{ref}"
         body, header_type, digest = self._manifest(parsed, parsed.target, what, None)
-        doc = oci.load(body, what)
-        if not oci.is_index(doc, header_type):
-            facts = self._platform(parsed, doc, digest, None, what)
-            if self.options.platforms and not any(
-                oci.matches(p, facts.platform) for p in self.options.platforms
-            ):
-                raise ImageError(
-                    f"{what}: the image is {facts.platform or 'of unknown platform'} only; "
-                    f"--platform {', '.join(self.options.platforms)} is not in it"
-                )
-            return self._facts(ref, parsed, digest, (facts,), {}, ())
-        chosen, skipped = oci.select(oci.children(doc, what), self.options.platforms, what)
-
-        def one(entry: oci.Descriptor) -> PlatformFacts:
-            sub = f"{what} platform {entry.platform or entry.digest}"
-            data, sub_type, _ = self._manifest(parsed, entry.digest, sub, entry)
-            manifest = oci.load(data, sub)
-            if oci.is_index(manifest, sub_type):
-                raise ImageError(f"{sub}: nested image indexes are not supported")
-            return self._platform(parsed, manifest, entry.digest, entry, sub)
-
-        if len(chosen) == 1:
-            platforms = [one(chosen[0])]
-        else:
-            with ThreadPoolExecutor(min(PARALLEL, len(chosen))) as pool:
-                platforms = list(pool.map(one, chosen))
+        found = resolve(
+            oci.load(body, what),
+            digest,
+            header_type,
+            what,
+            self.options.platforms,
+            lambda desc, sub: self._manifest(parsed, desc.digest, sub, desc)[0],
+            lambda desc, sub: self._config(parsed, desc, sub),
+            _parallel,
+        )
         return self._facts(
-            ref, parsed, digest, tuple(platforms), oci.index_annotations(doc), tuple(skipped)
+            ref, parsed, digest, found.platforms, found.index_annotations or {}, found.skipped
         )
 
     def resolve(self, ref: str) -> str | None:
@@ -166,33 +156,19 @@ class RegistryClient:
             oci.verify(reply.body, claimed, what)
         return reply.body, reply.headers.get("Content-Type")
 
-    def _config(self, ref: Reference, desc: oci.Descriptor, what: str) -> dict[str, Any]:
+    def _config(self, ref: Reference, desc: oci.Descriptor, what: str) -> bytes:
         if desc.size > oci.MAX_DOCUMENT:
             raise RegistryError(f"{what}: config blob of {desc.size} bytes is too large")
         body: bytes = self._documents.get(
             ("blob", ref.host, desc.digest),
             lambda: (
-                self.access.get(
-                    ref, f"/v2/{ref.repository}/blobs/{desc.digest}", {}, f"{what} config"
-                ).body
+                self.access.get(ref, f"/v2/{ref.repository}/blobs/{desc.digest}", {}, what).body
             ),
         )
-        oci.verify(body, desc.digest, f"{what} config blob")
+        oci.verify(body, desc.digest, what)
         if len(body) != desc.size:
             raise RegistryError(f"{what}: config blob size differs from its descriptor")
-        return oci.load(body, f"{what} config")
-
-    def _platform(
-        self,
-        ref: Reference,
-        manifest: dict[str, Any],
-        digest: str,
-        entry: oci.Descriptor | None,
-        what: str,
-    ) -> PlatformFacts:
-        return oci.manifest_platform(
-            manifest, digest, entry, what, lambda desc: self._config(ref, desc, what)
-        )
+        return body
 
     def _facts(
         self,
@@ -214,6 +190,14 @@ class RegistryClient:
             if parsed.tag and not parsed.digest
             else (),
         )
+
+
+def _parallel(fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
+    """``map`` over up to ``PARALLEL`` threads: an index's platforms are fetched side by side."""
+    if len(items) <= 1:
+        return [fn(item) for item in items]
+    with ThreadPoolExecutor(min(PARALLEL, len(items))) as pool:
+        return list(pool.map(fn, items))
 
 
 def _next_link(header: str | None) -> str | None:

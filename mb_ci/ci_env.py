@@ -169,9 +169,15 @@ def _github(env: Mapping[str, str]) -> CiFacts:
             ),
         )
     head = merge = None
+    problems: tuple[str, ...] = ()
     if pr is not None:
         head_obj = pr.get("head")
         head = _sha(head_obj.get("sha")) if isinstance(head_obj, dict) else None
+        if head is None:
+            problems = (
+                f"the {event_name} event payload (GITHUB_EVENT_PATH) has no pull_request.head.sha "
+                "that is a commit SHA: the pull request's head commit is unknown",
+            )
         if event_name == "pull_request_target":
             # GITHUB_SHA is the base branch here; the merge commit is only in the payload
             merge = _sha(pr.get("merge_commit_sha"))
@@ -186,7 +192,9 @@ def _github(env: Mapping[str, str]) -> CiFacts:
         # this one, which built workflow_run.head_sha (the PR head when a PR triggered it)
         run = event.get("workflow_run")
         head = _sha(run.get("head_sha")) if isinstance(run, dict) else None
-    return CiFacts("github", sha, head, merge, event_name, ref, pull_request=pr is not None)
+    return CiFacts(
+        "github", sha, head, merge, event_name, ref, pull_request=pr is not None, problems=problems
+    )
 
 
 def _event(path: str | None) -> tuple[dict[str, Any], str | None]:
@@ -217,7 +225,15 @@ def resolve(ci: CiFacts, git: GitFacts | None) -> CiFacts:
     is no merge, CI built the head itself (Jenkins' "head" strategy).
     """
     merge_sha = ci.pr_merge_sha
-    if git is None or ci.head_parent is None or ci.pr_head_sha or not merge_sha:
+    parent = ci.head_parent
+    if git is None or parent is None or ci.pr_head_sha:
+        return ci
+    if not merge_sha and ci.sha is None:
+        # CI names no commit at all (a scripted Jenkins pipeline has no GIT_COMMIT in its
+        # environment): what it built is the checkout
+        ci = dataclasses.replace(ci, pr_merge_sha=git.head)
+        merge_sha = git.head
+    if not merge_sha:
         return ci
     commit = git.commit(merge_sha)
     if commit is None:
@@ -227,6 +243,6 @@ def resolve(ci: CiFacts, git: GitFacts | None) -> CiFacts:
     fetched_head = ci.provider == "jenkins" and commit.fetched is True
     if not commit.is_merge or fetched_head:
         return dataclasses.replace(ci, pr_head_sha=commit.sha, pr_merge_sha=None)
-    if len(commit.parents) < ci.head_parent:
+    if len(commit.parents) < parent:
         return ci
-    return dataclasses.replace(ci, pr_head_sha=commit.parents[ci.head_parent - 1])
+    return dataclasses.replace(ci, pr_head_sha=commit.parents[parent - 1])

@@ -14,6 +14,7 @@ from mb_ci.models import CiFacts, GitFacts
 from mb_ci.vocab import CONCEPTS, LS
 
 _SEMVER_TAG = re.compile(r"^[vV](\d+\.\d+\.\d+.*)$")
+_VERSION_TAG = re.compile(r"^[vV]?\d+\.\d+\.\d+")
 # the label-schema convention's build arguments, by concept
 BUILD_ARGS = {
     "created": "BUILD_DATE",
@@ -31,10 +32,10 @@ def revision(git: GitFacts, ci: CiFacts, accept: str) -> tuple[str, dt.datetime]
     A commit the checkout does not hold (a shallow clone) lends HEAD's time, which ``check``
     then says it cannot compare.
     """
-    from mb_ci.checks.git import _matches, candidates
+    from mb_ci.checks.git import candidates, same_commit
 
     cands = [sha for _, sha in candidates(git, ci, accept)]
-    if not cands or any(_matches(git.head, sha) for sha in cands):
+    if not cands or any(same_commit(git.head, sha) for sha in cands):
         return git.head, git.commit_time
     commit = git.commit(cands[0])
     return (commit.sha, commit.time) if commit else (cands[0], git.commit_time)
@@ -72,13 +73,28 @@ def created_time(
     return commit_time or git.commit_time
 
 
-def version_of(git: GitFacts) -> str | None:
-    """The tag at HEAD, with a leading ``v`` dropped when the rest is a version number."""
-    if not git.tags:
+def version_of(
+    git: GitFacts,
+    revision: str | None = None,
+    allow_v_prefix: bool = True,
+    ref_name: str | None = None,
+) -> str | None:
+    """The tag at the commit labelled (HEAD by default), as ``check`` accepts it.
+
+    The tag the CI job was started for (``ref_name``) comes first, then one that names a
+    version (``v1.2.3``, not ``latest`` or a floating ``v1``). A leading ``v`` is dropped only
+    when the policy lets ``1.2.3`` match ``v1.2.3`` (``git.version.allow-v-prefix``).
+    """
+    tags = git.tags_at(revision) if revision else git.tags
+    if not tags:
         return None
-    tag = sorted(git.tags, key=lambda t: (not t[:1].lower() == "v", t))[0]
+
+    def rank(tag: str) -> tuple[bool, bool, bool, str]:
+        return (tag != ref_name, not _VERSION_TAG.match(tag), tag[:1] not in "vV", tag)
+
+    tag = min(tags, key=rank)
     m = _SEMVER_TAG.match(tag)
-    return m.group(1) if m else tag
+    return m.group(1) if m and allow_v_prefix else tag
 
 
 def concepts(
@@ -86,10 +102,14 @@ def concepts(
     created: dt.datetime,
     ci_repository: str | None = None,
     revision: str | None = None,
+    *,
+    allow_v_prefix: bool = True,
+    ref_name: str | None = None,
 ) -> dict[str, str]:
     """The four facts; ``source`` falls back to the CI's repository URL when there is no remote.
 
-    ``revision`` is the commit to label (see :func:`revision`), HEAD by default.
+    ``revision`` is the commit to label (see :func:`revision`), HEAD by default; ``version`` is
+    a tag at that commit (see :func:`version_of`).
     """
     values = {
         "revision": revision or git.head,
@@ -99,7 +119,7 @@ def concepts(
         values["source"] = git.remote_normalized
     elif ci_repository:
         values["source"] = urls.normalize(ci_repository)
-    version = version_of(git)
+    version = version_of(git, revision, allow_v_prefix, ref_name)
     if version:
         values["version"] = version
     return values

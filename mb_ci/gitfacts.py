@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 from pathlib import Path
@@ -140,7 +141,7 @@ def read(
         if not detached:
             branch = repo.head.reference.name
         remote_url = _remote_url(repo, remote)
-        commits = _commits(repo, (head, *(ci.named if ci is not None else ())))
+        commits = _commits(repo, (head, *(ci.named if ci is not None else ())), {head: tags})
     except git.GitCommandError as e:
         raise CheckoutError(f"{repo.working_tree_dir}: {_reason(e)}") from e
     return GitFacts(
@@ -170,11 +171,17 @@ def _dirty(repo: Any) -> bool:
 
 
 # refs a fetch writes; a commit no such ref contains was made in the checkout itself
-_FETCHED_REFS = ("refs/remotes", "refs/pull", "refs/merge-requests", "refs/pipelines")
+_FETCHED_REFS = ("refs/remotes", "refs/pull", "refs/merge-requests", "refs/pipelines", "refs/tags")
 
 
-def _commits(repo: Any, shas: tuple[str, ...]) -> dict[str, Commit]:
-    """The named commits the checkout holds, and the parents of those that are merges."""
+def _commits(
+    repo: Any, shas: tuple[str, ...], known_tags: dict[str, tuple[str, ...]]
+) -> dict[str, Commit]:
+    """The named commits the checkout holds with their tags, and the parents of the merges.
+
+    A commit CI names other than HEAD may be what the image was built from (a pull request's
+    head), so its own tags are what ``version`` is compared with.
+    """
     found: dict[str, Commit] = {}
     wanted = list(dict.fromkeys(shas))
     merges: list[Commit] = []
@@ -182,6 +189,11 @@ def _commits(repo: Any, shas: tuple[str, ...]) -> dict[str, Commit]:
         commit = _commit(repo, sha)
         if commit is None or commit.sha in found:
             continue
+        tags = known_tags.get(commit.sha)
+        if tags is None:
+            out = str(repo.git.tag("--no-column", "--points-at", commit.sha))
+            tags = tuple(t for t in out.splitlines() if t)
+        commit = dataclasses.replace(commit, tags=tags)
         if commit.is_merge:
             fetched = bool(
                 str(
@@ -193,7 +205,7 @@ def _commits(repo: Any, shas: tuple[str, ...]) -> dict[str, Commit]:
                     )
                 ).strip()
             )
-            commit = Commit(commit.sha, commit.time, commit.parents, fetched)
+            commit = dataclasses.replace(commit, fetched=fetched)
             merges.append(commit)
         found[commit.sha] = commit
     for merge in merges:

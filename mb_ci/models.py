@@ -94,14 +94,16 @@ class Commit:
 
     ``parents`` come from the commit object itself, so they are known in a shallow clone too,
     where the parent objects are absent. ``fetched`` says whether a ref some fetch wrote
-    (``refs/remotes``, ``refs/pull``, ``refs/merge-requests``, ``refs/pipelines``) contains it;
-    ``None`` when nobody asked (only merge commits are asked about).
+    (``refs/remotes``, ``refs/pull``, ``refs/merge-requests``, ``refs/pipelines``, ``refs/tags``)
+    contains it; ``None`` when nobody asked (only merge commits are asked about). ``tags`` are
+    the tags pointing at it, ``None`` when nobody asked (only the commits CI names are asked).
     """
 
     sha: str
     time: dt.datetime
     parents: tuple[str, ...] = ()
     fetched: bool | None = None
+    tags: tuple[str, ...] | None = None
 
     @property
     def is_merge(self) -> bool:
@@ -141,6 +143,13 @@ class GitFacts:
             return None
         found = [c for full, c in self.commits.items() if full.startswith(sha)]
         return found[0] if len(found) == 1 else None
+
+    def tags_at(self, sha: str) -> tuple[str, ...] | None:
+        """The tags at the commit ``sha`` names; ``None`` when the checkout cannot tell."""
+        if sha.lower() == self.head or (len(sha) >= 7 and self.head.startswith(sha.lower())):
+            return self.tags
+        commit = self.commit(sha)
+        return None if commit is None else commit.tags
 
 
 @dataclass(frozen=True)

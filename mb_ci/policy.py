@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -22,6 +23,11 @@ MAX_POLICY_BYTES = 1024 * 1024
 MAX_NODES = 100_000
 MAX_MESSAGE = 300
 MAX_INT_CHARS = 64
+# the `regex` module unrolls counted repeats when it compiles: `(a{1000}){1000}` takes 280 MB,
+# `a{100000000}` 20 GB. A pattern whose repeats multiply past this is refused before compiling.
+MAX_PATTERN_SIZE = 100_000
+MAX_PATTERN_DEPTH = 50  # nested groups; the compiler recurses once per level
+_COUNTED = re.compile(r"\{(\d*)(?:,(\d*))?\}")
 # `now - max-age` must stay a date: a century is more than any image's age
 MAX_DURATION = 100 * 366 * 86400
 
@@ -292,18 +298,82 @@ def _semantic(data: Mapping[str, Any], lines: Mapping[tuple[str, ...], int], nam
     for key, rule in (data.get("labels") or {}).items():
         pattern = rule.get("pattern")
         if pattern is not None:
+            where = _where(name, lines, ("labels", key, "pattern"))
+            size, depth = pattern_size(pattern)
+            if depth > MAX_PATTERN_DEPTH:
+                raise PolicyError(
+                    where + f"groups nested more than {MAX_PATTERN_DEPTH} deep",
+                    "flatten the regular expression",
+                )
+            if size > MAX_PATTERN_SIZE:
+                raise PolicyError(
+                    where + "repeat counts make the regular expression too big to compile "
+                    f"(over {MAX_PATTERN_SIZE:,} parts once unrolled)",
+                    "use smaller {n} counts, or + and *",
+                )
             try:
                 regex.compile(pattern)
-            except regex.error as e:
-                raise PolicyError(
-                    _where(name, lines, ("labels", key, "pattern"))
-                    + f"invalid regular expression: {e}"
-                ) from e
+            except (regex.error, RecursionError) as e:
+                raise PolicyError(where + f"invalid regular expression: {e}") from e
         if rule.get("required") and rule.get("forbidden"):
             raise PolicyError(
                 _where(name, lines, ("labels", key))
                 + "a label cannot be both required and forbidden"
             )
+
+
+def pattern_size(pattern: str) -> tuple[int, int]:
+    """An upper bound on the parts of ``pattern`` once its counted repeats are unrolled, and
+    the depth of its groups. Every character is a part; ``X{m,n}`` counts ``X`` max(m, n)
+    times, so nested counts multiply. Stops counting past ``MAX_PATTERN_SIZE``."""
+    stack: list[tuple[int, int]] = []  # the enclosing sequences: (their size, their last atom)
+    total = last = depth = 0
+    i = 0
+    while i < len(pattern) and total <= MAX_PATTERN_SIZE:
+        ch = pattern[i]
+        atom, i = 1, i + 1
+        if ch == "\\":
+            i += 1
+        elif ch == "[":
+            i = _class_end(pattern, i)
+        elif ch == "(":
+            stack.append((total, last))
+            depth = max(depth, len(stack))
+            total = last = 0
+            continue
+        elif ch == ")" and stack:
+            atom = max(total, 1)
+            total, last = stack.pop()
+        elif ch == "{" and (m := _COUNTED.match(pattern, i - 1)) and (m[1] or m[2]):
+            times = max(int(m[1] or 0), int(m[2] or 0))
+            total += last * max(times - 1, 0)
+            last *= times
+            i = m.end()
+            continue
+        total += atom
+        last = atom
+    return total + sum(size for size, _ in stack), depth
+
+
+def _class_end(pattern: str, i: int) -> int:
+    """The index after the ``]`` that closes the character class opened before ``i``."""
+    if i < len(pattern) and pattern[i] == "^":
+        i += 1
+    if i < len(pattern) and pattern[i] == "]":
+        i += 1  # a leading ] is a member
+    nested = 0
+    while i < len(pattern):
+        ch = pattern[i]
+        i += 1
+        if ch == "\\":
+            i += 1
+        elif ch == "[":
+            nested += 1  # `[[:alpha:]]`, and the set operations of regex's V1 mode
+        elif ch == "]":
+            if not nested:
+                return i
+            nested -= 1
+    return i
 
 
 def _duration(value: Any, lines: Mapping[tuple[str, ...], int], name: str, key: str) -> int | None:

@@ -14,6 +14,14 @@ REDACTED = "***"
 _URL_USERINFO = re.compile(
     r"(?P<scheme>(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]{0,31}://)(?P<userinfo>[^/\s?#]{1,1024})@"
 )
+# scp syntax with a password, user:secret@host:path (git hands "user:secret" to ssh as the
+# user; npm's hosted-git-info reads it as a remote): only at the start of a word, and only
+# before a host name with a dot or an IPv6 address and its ":", so that an image reference
+# (alpine:3.19@sha256:...) is no credential. The secret runs to the last "@" before the host.
+_SCP_SECRET = re.compile(
+    r"(?<!\S)(?P<user>[^\s:@/]{0,128}):(?P<secret>[^\s/]{1,1024}?)@"
+    r"(?=(?:[A-Za-z0-9_-]{1,63}\.){1,16}[A-Za-z0-9_-]{1,63}\.?:|\[[0-9A-Fa-f:.]{2,64}\]:)"
+)
 # well-known token shapes that leak through labels and remotes
 _TOKENS = re.compile(
     r"\b(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}|glpat-[A-Za-z0-9_-]{20,}"
@@ -42,7 +50,7 @@ def has_credentials(value: str) -> bool:
         # git@ and ssh://git@ carry a user name, not a secret
         if ":" in userinfo or (_looks_like_token(userinfo) and not _names_an_account(value, m)):
             return True
-    return bool(_TOKENS.search(value) or _QUERY_SECRET.search(value))
+    return bool(_TOKENS.search(value) or _QUERY_SECRET.search(value) or _SCP_SECRET.search(value))
 
 
 def _names_an_account(value: str, m: re.Match[str]) -> bool:
@@ -80,7 +88,12 @@ def redact(value: str) -> str:
             return f"{m.group('scheme')}{REDACTED}@"
         return m.group(0)
 
+    def _scp(m: re.Match[str]) -> str:
+        user = REDACTED if _looks_like_token(m.group("user")) else m.group("user")
+        return f"{user}:{REDACTED}@"
+
     value = _URL_USERINFO.sub(_userinfo, value)
+    value = _SCP_SECRET.sub(_scp, value)
     value = _QUERY_SECRET.sub(lambda m: m.group(1) + REDACTED, value)
     return _TOKENS.sub(REDACTED, value)
 
@@ -90,7 +103,9 @@ def strip_credentials(url: str) -> str:
     if "://" not in url:
         return redact(url)
     parts = urlsplit(url)
-    if parts.username is None and parts.password is None:
+    if (parts.username is None and parts.password is None) or "\\" in parts.netloc:
+        # a backslash ends the host for a browser (https://evil.io\@github.com opens
+        # evil.io): what precedes "@" is no userinfo to drop, so only secrets are redacted
         return redact(url)
     # the host as written: an IPv6 address keeps its brackets, a port stays, and the "host" of
     # codecommit://profile@Repo (a repository name) keeps its case

@@ -7,6 +7,7 @@ value reads here as the engine will write it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -51,6 +52,16 @@ def expand(word: str, lookup: Lookup, escape: str = "\\") -> Expansion:
     return Expansion(lexer.until(None, 0), lexer.unknown, lexer.missing)
 
 
+# POSIX special parameters (lex.go isSpecialParam): the builder never sets them, nor positional
+# parameters ($1, ${10}): they expand to an empty string
+SPECIAL = frozenset("@*#?-$!0")
+
+
+def is_parameter(name: str) -> bool:
+    """Whether ``name`` is a special or positional shell parameter rather than a variable."""
+    return bool(name) and (name in SPECIAL or name[0].isdigit())
+
+
 class _Lexer:
     def __init__(self, word: str, lookup: Lookup, escape: str) -> None:
         self.word, self.lookup, self.escape = word, lookup, escape
@@ -66,7 +77,9 @@ class _Lexer:
         self.pos += 1
         return ch
 
-    def until(self, stop: str | None, depth: int) -> str:
+    def until(self, stop: str | None, depth: int, raw: bool = False) -> str:
+        """Up to ``stop`` (consumed). ``raw`` keeps escape characters, as lex.go does for the
+        patterns of ``${VAR#pattern}``, ``${VAR%pattern}`` and ``${VAR/pattern/string}``."""
         if depth > _MAX_DEPTH:
             raise WordError("variables nested too deeply")
         out: list[str] = []
@@ -79,12 +92,12 @@ class _Lexer:
             if ch == "'":
                 piece = self._single()
             elif ch == '"':
-                piece = self._double(depth)
+                piece = self._double(depth, raw)
             elif ch == "$":
                 piece = self._dollar(depth)
             elif ch == self.escape:
                 self.pos += 1
-                piece = self._next()
+                piece = (ch if raw else "") + self._next()
             else:
                 piece = self._next()
             out.append(piece)
@@ -92,7 +105,7 @@ class _Lexer:
             if size > MAX_EXPANSION:  # ENV chains can double a value per line
                 raise WordError(f"value longer than {MAX_EXPANSION // 1024} KiB once expanded")
         if stop is not None:
-            raise WordError(f"unexpected end of statement while looking for matching {stop}")
+            raise WordError(f"syntax error: missing '{stop}'")
         return "".join(out)
 
     def _single(self) -> str:
@@ -103,7 +116,7 @@ class _Lexer:
         self.pos = end + 1
         return text
 
-    def _double(self, depth: int) -> str:
+    def _double(self, depth: int, raw: bool = False) -> str:
         self.pos += 1
         out: list[str] = []
         while True:
@@ -120,6 +133,8 @@ class _Lexer:
                 continue
             self.pos += 1
             if ch == self.escape:
+                if raw:
+                    out.append(ch)
                 nxt = self._peek()
                 if not nxt:
                     continue
@@ -129,16 +144,24 @@ class _Lexer:
 
     def _name(self) -> str:
         start = self.pos
-        if self._peek().isdigit():
+        first = self._peek()
+        if first.isdigit():
             while self._peek().isdigit():
                 self.pos += 1
             return self.word[start : self.pos]
+        if first and first in SPECIAL:
+            self.pos += 1
+            return first
         while self._peek() and (self._peek().isalnum() or self._peek() == "_"):
             self.pos += 1
         return self.word[start : self.pos]
 
+    def _get(self, name: str) -> str | Unknown | None:
+        """The variable's value; a special or positional parameter is never set."""
+        return None if is_parameter(name) else self.lookup(name)
+
     def _value(self, name: str) -> str | Unknown | None:
-        value = self.lookup(name)
+        value = self._get(name)
         if isinstance(value, Unknown):
             if name not in self.unknown:
                 self.unknown.append(name)
@@ -147,6 +170,7 @@ class _Lexer:
         return value
 
     def _dollar(self, depth: int) -> str:
+        """``$NAME`` or ``${...}``, as lex.go's processDollar reads it."""
         start = self.pos
         self.pos += 1
         if self._peek() != "{":
@@ -155,28 +179,38 @@ class _Lexer:
                 return "$"
             return self._show(self._value(name), start)
         self.pos += 1
-        if self._peek() in ("", "{", "}", ":"):
+        if not self._peek():
+            raise WordError("syntax error: missing '}'")
+        if self._peek() in ("{", "}", ":"):
             raise WordError("syntax error: bad substitution")
         name = self._name()
         op = self._next()
         if op == "}":
             return self._show(self._value(name), start)
+        if op == "/":
+            return self._replace(name, start, depth)
         if op == ":":
             op += self._next()
-        if op not in (":-", ":+", ":?", "-", "+", "?"):
-            # pattern operators (#, %, /): real, but their result cannot be judged here
-            self.until("}", depth + 1)
-            if name not in self.unknown:
-                self.unknown.append(name)
-            return self.word[start : self.pos]
+            if op in (":#", ":%"):
+                raise WordError(f"unsupported modifier ({op}) in substitution")
+        if op not in (":-", ":+", ":?", "-", "+", "?", "#", "%"):
+            if op in (":", ""):
+                raise WordError("syntax error: missing '}'")
+            self.until("}", depth + 1)  # lex.go reads the word first: its errors come first
+            raise WordError(f"unsupported modifier ({op}) in substitution")
         marks = len(self.unknown), len(self.missing)
-        word = self.until("}", depth + 1)
+        word = self.until("}", depth + 1, raw=op in ("#", "%"))
         inner = self.unknown[marks[0] :], self.missing[marks[1] :]
         del self.unknown[marks[0] :], self.missing[marks[1] :]
-        value = self.lookup(name)
-        if isinstance(value, Unknown):
+        value = self._get(name)
+        if isinstance(value, Unknown) or (op in ("#", "%") and inner[0]):
             self._value(name)
+            self._merge(inner)
             return self.word[start : self.pos]
+        if op in ("#", "%"):
+            self._value(name)  # an unset variable is as likely a bug here as in $NAME
+            self._merge(inner)
+            return _trim(word, value or "", suffix=op == "%")
         is_set, non_empty = value is not None, bool(value)
         if op in (":-", "-", ":+", "+"):
             # a default or an alternative was given: an unset variable is not a bug here
@@ -188,9 +222,29 @@ class _Lexer:
                 self._merge(inner)
                 return word
             return str(value) if op in (":-", "-") else ""
-        if (op == ":?" and not non_empty) or (op == "?" and not is_set):
+        if not is_set:
+            raise WordError(f"{name}: {word or 'is not allowed to be unset'}")
+        if op == ":?" and not non_empty:
             raise WordError(f"{name}: {word or 'is not allowed to be empty'}")
         return str(value)
+
+    def _replace(self, name: str, start: int, depth: int) -> str:
+        """``${VAR/pattern/string}`` (first match) and ``${VAR//pattern/string}`` (all)."""
+        every = self._peek() == "/"
+        if every:
+            self.pos += 1
+        known = len(self.unknown)
+        pattern = self.until("/", depth + 1, raw=True)
+        replacement = self.until("}", depth + 1, raw=True)
+        value = self._value(name) or ""
+        # Go's ReplaceAllString reads $1 and ${name} in the replacement as template references
+        if isinstance(value, Unknown) or "$" in replacement or self.unknown[known:]:
+            if name not in self.unknown:
+                self.unknown.append(name)
+            return self.word[start : self.pos]
+        return _replace(
+            _shell_pattern(pattern, greedy=True, anchored=False), value, replacement, every
+        )
 
     def _merge(self, inner: tuple[list[str], list[str]]) -> None:
         for name in inner[0]:
@@ -204,3 +258,70 @@ class _Lexer:
         if isinstance(value, Unknown):
             return self.word[start : self.pos]
         return value or ""
+
+
+def _shell_pattern(pattern: str, greedy: bool, anchored: bool) -> re.Pattern[str]:
+    """lex.go convertShellPatternToRegex: ``*`` and ``?`` wildcards, ``\\`` escapes, no ``[]``."""
+    out = ["^" if anchored else ""]
+    i = 0
+    while i < len(pattern):
+        ch = pattern[i]
+        i += 1
+        if ch == "*":
+            out.append(".*" if greedy else ".*?")
+            continue
+        if ch == "?":
+            out.append(".")
+            continue
+        if ch == "\\":
+            nxt = pattern[i] if i < len(pattern) else ""
+            if nxt in ("}", "/"):
+                continue  # escaped so as not to end the ${...}; the escape is not the pattern's
+            if nxt not in ("*", "?", "\\"):
+                raise WordError(f"invalid pattern ({pattern}) in substitution")
+            out.append(re.escape(nxt))
+            i += 1
+            continue
+        out.append(re.escape(ch))
+    return re.compile("".join(out))
+
+
+def _replace(regex: re.Pattern[str], value: str, replacement: str, every: bool) -> str:
+    """Go's ``ReplaceAllString`` (or its first match): an empty match right after a match is
+    skipped, where Python's ``re.sub`` would replace it too (``.*`` on ``abc``)."""
+    out: list[str] = []
+    pos, previous = 0, -1
+    for found in regex.finditer(value):
+        if found.start() == found.end() == previous:
+            continue
+        out += [value[pos : found.start()], replacement]
+        pos = previous = found.end()
+        if not every:
+            break
+    return "".join(out) + value[pos:]
+
+
+def _trim(pattern: str, value: str, suffix: bool) -> str:
+    """``${VAR#pattern}`` / ``${VAR##pattern}`` (prefix), ``${VAR%pattern}`` / ``%%`` (suffix)."""
+    greedy = pattern[:1] == ("%" if suffix else "#")
+    if greedy:
+        pattern = pattern[1:]
+    if suffix:  # lex.go reverses both to find the shortest (or longest) match at the end
+        pattern, value = _reverse_pattern(pattern), value[::-1]
+    found = _shell_pattern(pattern, greedy, anchored=True).search(value)
+    rest = value[found.end() :] if found else value
+    return rest[::-1] if suffix else rest
+
+
+def _reverse_pattern(pattern: str) -> str:
+    """lex.go reversePattern: reversed, an escape kept in front of the character it escapes."""
+    pieces: list[str] = []
+    i = 0
+    while i < len(pattern):
+        if pattern[i] == "\\" and i + 1 < len(pattern):
+            pieces.append(pattern[i : i + 2])
+            i += 2
+        else:
+            pieces.append(pattern[i])
+            i += 1
+    return "".join(reversed(pieces))

@@ -30,7 +30,10 @@ _HOST = re.compile(
     r"^(?:[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?\.)*[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?\.?$"
     r"|^[0-9a-f:.]*:[0-9a-f:.]*$"
 )
-_WEB = {"http", "https"}
+# git+https:// is how npm and pip spell a git remote in a label; it is the web transport
+_WEB = {"http", "https", "git+http", "git+https"}
+# a Windows drive path (C:\src\repo, C:/src/repo): git for Windows reads it as a local path
+_DRIVE = re.compile(r"^[A-Za-z]:[\\/]")
 _SSH = {"ssh", "git+ssh", "ssh+git"}
 _DEFAULT_PORT = {"ssh": 22, "git": 9418}
 # characters RFC 3986 allows raw in a path segment
@@ -103,6 +106,12 @@ def parse(url: str) -> RepoUrl | None:
     url = url.strip()
     if not url or len(url) > MAX_URL or any(c.isspace() and c != " " for c in url):
         return None
+    if _DRIVE.match(url):
+        return _local(url.replace("\\", "/"))
+    if "\\" in url:
+        # A browser reads a backslash as "/" (WHATWG URL), Python's urlsplit as part of the
+        # authority: https://evil.io\@github.com/o/r opens evil.io but would parse as GitHub.
+        return None
     helper = _CODECOMMIT_HELPER.match(url)
     if helper:
         return _codecommit(helper.group("region"), helper.group("repo"))
@@ -113,12 +122,15 @@ def parse(url: str) -> RepoUrl | None:
         host = m.group("host").lower().strip("[]")
         if not _HOST.match(host):
             return None
-        return _read(host, m.group("path"), "ssh", "ssh", None)
+        host = host.rstrip(".")  # github.com. is github.com (a fully qualified name)
+        if not host:
+            return None
+        return _read(host, m.group("path"), "ssh", "ssh", None, m.group("user"))
     if url.startswith(("/", ".", "~")):
         return _local(url)
     m = _SCHEMELESS.match(url)
     if m and _HOST.match(m.group("host").lower()):
-        return _read(m.group("host").lower(), m.group("path"), "web", "https", None)
+        return _read(m.group("host").lower().rstrip("."), m.group("path"), "web", "https", None)
     return None
 
 
@@ -134,6 +146,9 @@ def _parse_url(url: str) -> RepoUrl | None:
         return _local(unquote(parts.path))
     if not _HOST.match(host):
         return None
+    host = host.rstrip(".")  # github.com. is github.com (a fully qualified name)
+    if not host:
+        return None
     if scheme in _WEB:
         transport = "web"
     elif scheme in _SSH:
@@ -142,7 +157,7 @@ def _parse_url(url: str) -> RepoUrl | None:
         transport = "git"
     else:
         transport = "other"
-    return _read(host, parts.path, transport, scheme, port)
+    return _read(host, parts.path, transport, scheme, port, parts.username)
 
 
 def _local(path: str) -> RepoUrl | None:
@@ -167,25 +182,29 @@ def _web_path(segments: list[str] | tuple[str, ...]) -> str:
     return "/".join(quote(s, safe=_PCHAR) for s in segments)
 
 
-def _read(host: str, path: str, transport: str, scheme: str, port: int | None) -> RepoUrl | None:
+def _read(
+    host: str, path: str, transport: str, scheme: str, port: int | None, user: str | None = None
+) -> RepoUrl | None:
     """Recognise the hosting product from the host and the path's shape."""
     segments = _segments(path)
     if segments is None:
         return None
     default = _DEFAULT_PORT.get(transport)
     tport = None if port in (None, default) or (transport == "web" and port in (80, 443)) else port
-    web_scheme = "http" if scheme == "http" else "https"
+    web_scheme = "http" if scheme in ("http", "git+http") else "https"
     web_port = (
         port
-        if transport == "web" and port not in (None, 443 if scheme == "https" else 80)
+        if transport == "web" and port not in (None, 443 if web_scheme == "https" else 80)
         else None
     )
     if host in _CLOUD:
         product, web_host = _CLOUD[host]
+        segments = page_root(segments, product)
         return RepoUrl(web_host, _web_path(segments), product=product, ident=tuple(segments))
     if host.endswith(".ghe.com"):  # GitHub Enterprise Cloud with data residency
+        segments = page_root(segments, GITHUB)
         return RepoUrl(host, _web_path(segments), product=GITHUB, ident=tuple(segments))
-    azure = _azure(host, segments)
+    azure = _azure(host, segments, transport, user)
     if azure is not None:
         org, project, repo = azure
         web = _web_path([org, project, "_git", repo])
@@ -216,21 +235,60 @@ def _read(host: str, path: str, transport: str, scheme: str, port: int | None) -
         context, key, repo = bbs
         owner = ["users", key[1:]] if key.startswith("~") else ["projects", key.upper()]
         return here([*context, *owner, "repos", repo], BITBUCKET_SERVER, (key, repo))
+    segments = page_root(segments, None)
     return here(segments, None, tuple(segments))
 
 
-def _azure(host: str, seg: list[str]) -> tuple[str, str, str] | None:
+# The page of a directory or file of a repository, as a browser shows it and as images label
+# their source (a monorepo's subdirectory: bitnami/containers labels its images
+# https://github.com/bitnami/containers/tree/main/bitnami/redis), names that repository. Only
+# the code browser's routes are read so: a wiki is a repository of its own (r.wiki.git).
+_CODE_PAGES: Mapping[str | None, tuple[int, frozenset[str]]] = {
+    GITHUB: (2, frozenset({"tree", "blob"})),  # github.com/o/r/tree/BRANCH/PATH
+    BITBUCKET: (2, frozenset({"src"})),  # bitbucket.org/w/r/src/BRANCH/PATH
+    GITEA: (2, frozenset({"src"})),  # codeberg.org/o/r/src/branch/BRANCH/PATH
+}
+
+
+def page_root(segments: list[str] | tuple[str, ...], product: str | None) -> list[str]:
+    """``segments`` without the code browser's route to a directory or file, if it has one.
+
+    GitLab separates a project's path from its pages with a ``-`` segment, which no group or
+    project may be named (``g/sub/r/-/tree/main``); mb-ci reads it so on any host it does not
+    know, since a self-managed GitLab is named by nothing in its URLs.
+    """
+    seg = list(segments)
+    fixed = _CODE_PAGES.get(product)
+    if fixed is not None:
+        at, routes = fixed
+        return seg[:at] if len(seg) > at and seg[at] in routes else seg
+    if product in (GITLAB, None):
+        for i in range(2, len(seg) - 1):
+            if seg[i] == "-" and seg[i + 1] in ("tree", "blob"):
+                return seg[:i]
+    return seg
+
+
+def _azure(
+    host: str, seg: list[str], transport: str, user: str | None
+) -> tuple[str, str, str] | None:
     """Organisation, project and repository of an Azure DevOps Services URL.
 
     https://learn.microsoft.com/azure/devops/repos/git/use-ssh-keys-to-authenticate: the SSH
     URLs start with ssh.dev.azure.com, the previous ones with vs-ssh.visualstudio.com; the
     organisation URL was https://ORG.visualstudio.com before https://dev.azure.com/ORG.
+    Visual Studio Team Services' SSH URLs, still in many remotes, named the organisation only
+    as the user: ``ssh://ORG@vs-ssh.visualstudio.com:22/[DefaultCollection/]PROJECT/_ssh/REPO``.
     """
     if host in ("ssh.dev.azure.com", "vs-ssh.visualstudio.com"):
         if len(seg) == 4 and seg[0].lower() == "v3":
             return seg[1], seg[2], seg[3]
-        return None
-    if host == "dev.azure.com" and seg:
+        if host == "ssh.dev.azure.com" or transport != "ssh" or not user or user == "git":
+            return None
+        org, rest = user, seg
+        if rest and rest[0].lower() == "defaultcollection":
+            rest = rest[1:]
+    elif host == "dev.azure.com" and seg:
         org, rest = seg[0], seg[1:]
     elif host.endswith(".visualstudio.com") and host.count(".") == 2:
         org, rest = host.split(".", 1)[0], seg
@@ -240,9 +298,9 @@ def _azure(host: str, seg: list[str]) -> tuple[str, str, str] | None:
         return None
     if len(rest) >= 3 and rest[1] == "_git" and rest[2] in ("_optimized", "_full"):
         rest = [rest[0], "_git", *rest[3:]]
-    if len(rest) == 3 and rest[1] == "_git":
+    if len(rest) == 3 and rest[1] in ("_git", "_ssh"):
         return org, rest[0], rest[2]
-    if len(rest) == 2 and rest[0] == "_git":  # a repository named like its project
+    if len(rest) == 2 and rest[0] in ("_git", "_ssh"):  # a repository named like its project
         return org, rest[1], rest[1]
     return None
 
@@ -258,9 +316,15 @@ def _bitbucket_server(
     if transport == "web":
         if len(seg) >= 3 and seg[-3] == "scm":
             return seg[:-3], seg[-2], seg[-1]
-        if len(seg) >= 4 and seg[-4] in ("projects", "users") and seg[-2] == "repos":
-            key = seg[-3] if seg[-4] == "projects" else f"~{seg[-3]}"
-            return seg[:-4], key, seg[-1]
+        for i in range(len(seg) - 3):
+            # the repository's page, or its code browser (/browse[/PATH]), as a browser shows it
+            if (
+                seg[i] in ("projects", "users")
+                and seg[i + 2] == "repos"
+                and (len(seg) == i + 4 or seg[i + 4] == "browse")
+            ):
+                key = seg[i + 1] if seg[i] == "projects" else f"~{seg[i + 1]}"
+                return seg[:i], key, seg[i + 3]
     if transport == "ssh" and port == 7999 and len(seg) == 2:
         return [], seg[0], seg[1]
     return None
@@ -303,6 +367,8 @@ def compare_parsed(pa: RepoUrl, pb: RepoUrl, products: Mapping[str, str] | None 
     if shape is None and pa.transport == pb.transport and pa.transport_port != pb.transport_port:
         return Match.DIFFERENT
     ia, ib = pa.ident, pb.ident
+    if shape is None and product is not None:
+        ia, ib = tuple(page_root(ia, product)), tuple(page_root(ib, product))
     if ia == ib:
         return Match.SAME
     if tuple(s.lower() for s in ia) == tuple(s.lower() for s in ib):

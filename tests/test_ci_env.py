@@ -263,6 +263,6 @@ def test_candidates_outside_a_pull_request_are_head():
     ],
 )
 def test_revision_matching(label, sha, same):
-    from mb_ci.checks.git import _matches
+    from mb_ci.checks.git import same_commit
 
-    assert _matches(label, sha) is same
+    assert same_commit(label, sha) is same

@@ -17,6 +17,7 @@ from mb_ci.checks.labels import check_labels
 from mb_ci.dockerfile import FinalStage, LabelFact
 from mb_ci.models import Finding
 from mb_ci.policy import Policy
+from mb_ci.shellwords import is_parameter
 
 # checks of a label's value: they cannot judge a value that is only known at build time
 _VALUE_CHECKS = frozenset(
@@ -144,6 +145,16 @@ def _scope(final: FinalStage, out: Findings) -> None:
                 actual=fact.value,
             )
         for name in fact.undefined:
+            if is_parameter(name):
+                out.add(
+                    "dockerfile-undefined-var",
+                    f"label {key} uses ${name}, a shell parameter the builder never sets: it "
+                    f"expands to an empty string; fix: write \\${name} for a literal dollar sign",
+                    label=key,
+                    expected=f"\\${name}",
+                    actual=fact.value,
+                )
+                continue
             out.add(
                 "dockerfile-undefined-var",
                 f"label {key} uses ${name}, which no ARG or ENV declares: it expands to an "

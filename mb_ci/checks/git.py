@@ -21,14 +21,16 @@ def candidates(git: GitFacts, ci: CiFacts, accept: str) -> list[tuple[str, str]]
         found.append(("head", ci.pr_head_sha))
     if accept in ("either", "merge") and ci.pr_merge_sha:
         found.append(("merge", ci.pr_merge_sha))
-    if (accept == "either" or not found) and all(not _matches(sha, git.head) for _, sha in found):
+    if (accept == "either" or not found) and all(
+        not same_commit(sha, git.head) for _, sha in found
+    ):
         # the checkout itself, when CI checked out something else (e.g. ref: head.sha), or when
         # the commit the policy asks for does not exist (a GitLab MR pipeline has no merge commit)
         found.append(("checkout", git.head))
     return found
 
 
-def _matches(label: str, sha: str) -> bool:
+def same_commit(label: str, sha: str) -> bool:
     """Same commit: one abbreviates the other (at least 7 hex digits), or they are equal."""
     short, long_ = sorted((label.lower(), sha.lower()), key=len)
     if len(short) >= 40:  # two full object names (SHA-1 or SHA-256) must be equal
@@ -79,7 +81,7 @@ def check_revision(
             severity=_at_most_warning(policy.severity("revision-matches-head", key)),
         )
     for name, commit in cands:
-        if _matches(sha, commit):
+        if same_commit(sha, commit):
             _local_merge(key, value, name, commit, git, ci, out)
             return name
     what = "the pull request's commits" if ci.is_pull_request else "HEAD"
@@ -93,12 +95,26 @@ def check_revision(
     return None
 
 
+# the CI systems that merge a pull request into its target in the checkout itself
+_LOCAL_MERGERS = ("jenkins", "bitbucket")
+
+
 def _local_merge(
     key: str, value: str, name: str, sha: str, git: GitFacts, ci: CiFacts, out: Findings
 ) -> None:
-    """Warn when the revision is a merge commit CI made in the checkout: no remote has it."""
+    """Warn when the revision is a merge commit CI made in the checkout: no remote has it.
+
+    Only Jenkins' merge strategy and Bitbucket's pull-request clone merge in the checkout; every
+    other CI builds a commit its server holds (GitHub's and Azure's ``refs/pull/N/merge``,
+    GitLab's merged results). A checkout by SHA or of a tag holds such a commit in no fetched
+    ref either (actions/checkout fetches a tag into ``refs/tags``, ``ref: <sha>`` into none,
+    Buildkite's merge refspec into ``FETCH_HEAD``), so the refs alone cannot tell. The head a
+    pull request names was pushed, even when it is a merge (main merged into the branch).
+    """
+    if ci.provider not in _LOCAL_MERGERS or not ci.is_pull_request or name == "head":
+        return
     commit = git.commit(sha)
-    if ci.provider is None or commit is None or not commit.is_merge or commit.fetched is not False:
+    if commit is None or not commit.is_merge or commit.fetched is not False:
         return
     head = f" ({ci.pr_head_sha})" if ci.pr_head_sha else ""
     out.add(
@@ -189,7 +205,7 @@ def created_basis(git: GitFacts, ci: CiFacts, matched: str | None, accept: str) 
     if matched is not None and matched in dict(cands):
         sha = dict(cands)[matched]
         commit = git.commit(sha)
-        time = git.commit_time if _matches(sha, git.head) else (commit.time if commit else None)
+        time = git.commit_time if same_commit(sha, git.head) else (commit.time if commit else None)
         return Basis(_WHAT.get(matched, matched) if ci.is_pull_request else "HEAD", sha, time)
     if not ci.is_pull_request:
         return Basis("HEAD", git.head, git.commit_time)
@@ -273,19 +289,31 @@ def _strip_v(value: str) -> str:
     return value[1:] if value[:1] in ("v", "V") else value
 
 
-def check_version(key: str, value: str, git: GitFacts | None, out: Findings) -> None:
-    if git is None or not git.tags:
+def check_version(
+    key: str, value: str, git: GitFacts | None, out: Findings, basis: Basis | None = None
+) -> None:
+    """``version`` names a tag at the commit the revision matched (HEAD without ``basis``).
+
+    On a pull request that commit may not be HEAD: a ``workflow_run`` or ``pull_request_target``
+    job checks out the default branch, whose tip may carry a release tag the image from the
+    pull request's head has nothing to do with. A commit the checkout does not hold has tags
+    nobody can see, and one without tags has no version to match.
+    """
+    if git is None:
+        return
+    tags = git.tags if basis is None else git.tags_at(basis.sha)
+    if not tags:
         return
     out.ran("version-matches-tag")
     v = value.strip()
-    for tag in git.tags:
+    for tag in tags:
         if v == tag or (out.policy.git.allow_v_prefix and _strip_v(v) == _strip_v(tag)):
             return
     out.add(
         "version-matches-tag",
-        f"{key} does not match the tag at HEAD",
+        f"{key} does not match the tag at {'HEAD' if basis is None else basis.what}",
         label=key,
-        expected=" | ".join(git.tags),
+        expected=" | ".join(tags),
         actual=value,
     )
 
@@ -315,5 +343,18 @@ def check_git(
                 )
                 check_created(key, value, basis, now, out)
             else:
-                check_version(key, value, git, out)
+                check_version(key, value, git, out, _version_basis(git, ci, matched, out))
     return matched
+
+
+def _version_basis(
+    git: GitFacts | None, ci: CiFacts, matched: str | None, out: Findings
+) -> Basis | None:
+    """The commit whose tags ``version`` names: the one the revision matched, else HEAD."""
+    if git is None or matched is None:
+        return None
+    cands = dict(candidates(git, ci, out.policy.git.accept))
+    sha = cands.get(matched)
+    if sha is None or same_commit(sha, git.head):
+        return None
+    return Basis(_WHAT.get(matched, matched), sha, None)

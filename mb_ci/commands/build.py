@@ -96,7 +96,14 @@ def run(args: argparse.Namespace) -> int:
     final = evaluate(parsed, args.target)
     revision, commit_time = generate.revision(git, ci, policy.git.accept)
     created = generate.created_time(args.created, git, os.environ, commit_time=commit_time)
-    values = generate.concepts(git, created, ci.repository_url, revision)
+    values = generate.concepts(
+        git,
+        created,
+        ci.repository_url,
+        revision,
+        allow_v_prefix=policy.git.allow_v_prefix,
+        ref_name=ci.ref_name,
+    )
     generate.warn_no_source(values, policy.git.remote)
     if "version" not in values and not _sets_version(final.labels):
         values["version"] = fallback_version(git)

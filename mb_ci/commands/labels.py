@@ -46,7 +46,14 @@ def run(args: argparse.Namespace) -> int:
     # the commit `check` accepts in this CI context, and created from that commit's time
     revision, commit_time = generate.revision(git, ci, policy.git.accept)
     created = generate.created_time(args.created, git, os.environ, commit_time=commit_time)
-    values = generate.concepts(git, created, ci.repository_url, revision)
+    values = generate.concepts(
+        git,
+        created,
+        ci.repository_url,
+        revision,
+        allow_v_prefix=policy.git.allow_v_prefix,
+        ref_name=ci.ref_name,
+    )
     generate.warn_no_source(values, policy.git.remote)
     preset = args.preset or policy.preset
     lbls = generate.labels(values, preset)

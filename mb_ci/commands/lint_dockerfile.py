@@ -51,11 +51,10 @@ def run(args: argparse.Namespace) -> int:
 
 def lint(path: str, policy: Policy, target: str | None = None) -> Report:
     """Read, evaluate and check one Dockerfile: everything but the output."""
-    from pathlib import PurePath
-
     from mb_ci.checks.dockerfile import check_dockerfile
     from mb_ci.dockerfile import evaluate, read
     from mb_ci.models import ImageFacts, PlatformFacts
+    from mb_ci.report.locations import relative_to_checkout
 
     final = evaluate(read(path), target)
     findings, checked = check_dockerfile(final, policy)
@@ -70,6 +69,8 @@ def lint(path: str, policy: Policy, target: str | None = None) -> Report:
         findings=findings,
         image=facts,
         checked=checked,
-        dockerfile=PurePath(path).as_posix(),
+        # reports name the file from the checkout's root, as `check` does: run from a
+        # subfolder, `Dockerfile` is `svc/api/Dockerfile` to GitHub and GitLab
+        dockerfile=relative_to_checkout(path),
         extra={"stage": final.stage, "base": final.base or "scratch"},
     )

@@ -85,6 +85,22 @@ def _instruction(text: str, line: int, out: dict[str, int]) -> None:
             out[key] = line
 
 
+def checkout_root(path: str | os.PathLike[str]) -> str | None:
+    """The work tree ``path`` lies in: the nearest folder at or above it that holds ``.git``
+    (a folder, or the file of a worktree or submodule). None outside any checkout."""
+    here = Path(path).resolve().parent
+    for folder in (here, *here.parents):
+        if (folder / ".git").exists():
+            return str(folder)
+    return None
+
+
+def relative_to_checkout(path: str) -> str:
+    """``path`` as code scanning, Code Quality and annotations resolve it: relative to the
+    checkout's root, wherever the command runs from; as given outside any checkout."""
+    return _relative(path, checkout_root(path))
+
+
 def _relative(path: str, root: str | None) -> str:
     """``path`` relative to the checkout root, with ``/`` separators, when it lies inside it."""
     absolute = Path(path).resolve()

@@ -166,6 +166,8 @@ def _dockerfile_locations(report: Report) -> list[str]:
     out = []
     for f in report.findings:
         path, line = place(f, report)
+        if f.file is None:
+            path = report.subject  # the path as typed: an editor opens it from where it runs
         if path is not None and line is not None:
             out.append(
                 f"{safe(path, 200)}:{line}: {f.severity.value} [{f.check}] {safe(f.message)}"

@@ -44,6 +44,11 @@ def inspect(transport: str, rest: str, options: SourceOptions | None = None) -> 
         if not path.is_dir():
             raise ImageError(f"{what}: not a directory (use oci-archive: for a tarball)")
         return _layout(Dir(path), ref, options, transport, rest, what)
+    if path.is_dir():
+        raise ImageError(
+            f"{what}: a directory, not an archive (read an OCI image layout directory with "
+            f"oci:{path})"
+        )
     try:
         with Tar(path, what) as store:
             if transport == "docker-archive":
@@ -69,8 +74,25 @@ def _docker_archive(
         if found or not store.exists("manifest.json"):
             return _layout(store, ref, options, "docker-archive", rest, what)
     if not store.exists("manifest.json"):
-        raise ImageError(f"{what}: neither manifest.json nor index.json; not a docker save archive")
+        raise ImageError(
+            f"{what}: neither manifest.json nor index.json; not a docker save archive"
+            f"{_misplaced(store, 'manifest.json') or _misplaced(store, 'index.json')}"
+        )
     return _legacy(store, ref, options, rest, what)
+
+
+def _misplaced(store: Tar | Dir, name: str) -> str:
+    """Why the top of the archive lacks ``name`` when the cause is a common one, else ''."""
+    nested = store.nested(name)
+    if nested:
+        top = nested[0].split("/", 1)[0]
+        return (
+            f" ({nested[0]} is one directory down: archive the contents of {top}/, "
+            f"e.g. tar -C {top} -cf ARCHIVE.tar .)"
+        )
+    if name == "index.json" and store.exists("manifest.json"):
+        return " (it holds manifest.json: a docker save archive, read it with docker-archive:)"
+    return ""
 
 
 def _match_name(wanted: str, names: list[str]) -> bool:
@@ -196,7 +218,7 @@ def _layout(
     noun = _noun(store)
     if not store.exists("index.json"):
         kind = "an OCI image layout" if noun == "layout" else "an OCI archive"
-        raise ImageError(f"{what}: no index.json; not {kind}")
+        raise ImageError(f"{what}: no index.json; not {kind}{_misplaced(store, 'index.json')}")
     top_what = f"{what}: index.json"
     top = oci.load(store.read("index.json", what), top_what)
     entries = oci.children(top, top_what)
@@ -207,18 +229,42 @@ def _layout(
     elif ref is not None:
         found = _named(entries, ref)
         if not found:
-            have = ", ".join(n for e in images for n in _names(e)[:1] if n) or "none"
-            raise ImageError(f"{what}: no image named {ref} in the {noun} (it has: {have})")
-        chosen = found[0]
+            at = {id(e): i for i, e in enumerate(entries)}
+            have = ", ".join(_names(e)[0] or f"@{at[id(e)]} (no name)" for e in images[:50])
+            have += ", …" if len(images) > 50 else ""
+            raise ImageError(
+                f"{what}: no image named {ref} in the {noun} (it has: {have or 'no image'})"
+            )
+        distinct = _images(found)
+        if len(distinct) > 1:
+            # engine 25+ and containerd write the tag alone as ref.name: docker save a:1 b:1
+            # names two images "1"; picking one would check an image nobody asked for
+            at = {id(e): i for i, e in enumerate(entries)}
+            names = ", ".join(f"@{at[id(e)]} {_names(e)[1] or e.digest}" for e in distinct[:20])
+            raise ImageError(
+                f"{what}: {ref} names {len(distinct)} different images in the {noun} "
+                f"({names}); name one by its full name or as PATH:@N"
+            )
+        chosen = distinct[0] if distinct else found[0]
     elif len(images) == 1:
         chosen = images[0]
     elif not images:
         skipped = ", ".join(f"{e.digest} ({e.media_type or 'no media type'})" for e in entries)
-        raise ImageError(f"{what}: the {noun} holds no image ({skipped or 'index.json is empty'})")
-    elif all(e.platform for e in images) and len({_names(e)[0] for e in images}) <= 1:
+        hint = ""
+        if transport != "docker-archive" and store.exists("manifest.json"):
+            # docker save by image id (engine 25.0.0) lists its image in manifest.json only
+            hint = "; it holds manifest.json: a docker save archive, read it with docker-archive:"
+        raise ImageError(
+            f"{what}: the {noun} holds no image ({skipped or 'index.json is empty'}){hint}"
+        )
+    elif all(e.platform for e in images) and len({_names(e) for e in images}) <= 1:
+        # one image's platforms listed one by one; two images that share a tag (engine 25+
+        # writes the tag alone as ref.name) differ in io.containerd.image.name
         return _facts(store, top, None, None, options, transport, rest, top_what)
     else:
-        have = ", ".join(_names(e)[0] or e.digest for e in images)
+        at = {id(e): i for i, e in enumerate(entries)}
+        have = ", ".join(_names(e)[1] or _names(e)[0] or f"@{at[id(e)]}" for e in images[:50])
+        have += ", …" if len(images) > 50 else ""
         raise ImageError(
             f"{what}: the {noun} holds {len(images)} images ({have}); "
             "name one (PATH:REF or PATH:@N)"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import posixpath
 import tarfile
 from pathlib import Path
 from typing import IO, Any
@@ -49,9 +50,21 @@ class Dir:
         target = self.root / name
         return target.stat().st_size if target.is_file() else None
 
+    def nested(self, name: str) -> list[str]:
+        """``DIR/name`` for each directory just below the root that holds ``name``."""
+        try:
+            children = sorted(self.root.iterdir())[:1000]
+        except OSError:
+            return []
+        return [f"{c.name}/{name}" for c in children if (c / name).is_file()]
+
 
 class Tar:
-    """A tarball's members by name; gzip is detected and bounded."""
+    """A tarball's members by name; gzip is detected and bounded.
+
+    A link member reads as the regular member it points to: ``docker save`` writes a layer two
+    saved images share once and links the second ``<id>/layer.tar`` to it (a symlink).
+    """
 
     def __init__(self, path: Path, what: str) -> None:
         self.what = what
@@ -62,6 +75,7 @@ class Tar:
         self._tar = tarfile.open(fileobj=self._file, mode="r:")
         self.members: dict[str, tarfile.TarInfo] = {}
         self._kept: dict[str, bytes] = {}
+        links: dict[str, str] = {}
         count = kept = 0
         while (member := self._tar.next()) is not None:
             count += 1
@@ -75,7 +89,19 @@ class Tar:
                 if gzipped and member.size <= SMALL and kept + member.size <= KEEP:
                     self._kept[name] = self._member(member, what)
                     kept += member.size
+            elif member.issym() or member.islnk():
+                name = member.name.removeprefix("./")
+                base = posixpath.dirname(name) if member.issym() else ""
+                links[name] = posixpath.normpath(posixpath.join(base, member.linkname))
             self._tar.members = []  # type: ignore[attr-defined]  # we hold our own index
+        self._alias: dict[str, str] = {}
+        for name, target in links.items():
+            for _hop in range(8):  # a chain of links, never a loop
+                if target in self.members or target not in links:
+                    break
+                target = links[target]
+            if target in self.members and name not in self.members:
+                self._alias[name] = target
 
     def __enter__(self) -> Tar:
         return self
@@ -85,13 +111,18 @@ class Tar:
         self._raw.close()
 
     def exists(self, name: str) -> bool:
-        return name in self.members
+        return self._alias.get(name, name) in self.members
 
     def size(self, name: str) -> int | None:
-        member = self.members.get(name)
+        member = self.members.get(self._alias.get(name, name))
         return member.size if member else None
 
+    def nested(self, name: str) -> list[str]:
+        """``DIR/name`` for each directory just below the top that holds ``name``."""
+        return sorted(n for n in self.members if n.count("/") == 1 and n.endswith(f"/{name}"))
+
     def read(self, name: str, what: str) -> bytes:
+        name = self._alias.get(name, name)
         member = self.members.get(name)
         if member is None:
             raise ImageError(f"{what}: the archive has no {name}")

@@ -24,7 +24,7 @@ PATHS = {
     "daemon (`docker-daemon:`, `--running`)": "import mb_ci.sources.daemon, docker",
     "registry (`docker://`)": "import mb_ci.sources.registry, requests",
     "archive (`docker-archive:`, `oci:`)": "import mb_ci.sources.archive",
-    "git checkout": "import mb_ci.gitfacts, git",
+    "git checkout": "import mb_ci.facts.git, git",
     "policy file": "import mb_ci.policy, yaml, jsonschema",
 }
 _LINE = re.compile(r"^import time:\s+(\d+) \|")

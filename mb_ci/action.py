@@ -150,19 +150,17 @@ def _badges(env: Mapping[str, str], args: argparse.Namespace, report: Report) ->
     """The badge snippet, and the README's block updated when ``readme`` is set."""
     if not boolean(env, "badges"):
         return ""
-    try:
-        from mb_ci.commands import badges as command
-    except ImportError as e:  # pragma: no cover - the badges feature ships with the package
-        raise UsageError("input 'badges': this mb-ci has no badges command") from e
+    from mb_ci.badges import plan as badges
+
     options = argparse.Namespace(**vars(args))
     options.readme = get_input(env, "readme") or None
-    plan = command.plan(args.image, options, facts=report.image)
+    plan = badges.plan(args.image, options, facts=report.image)
     from mb_ci.safety import printable
 
     for note in plan.notes:
         sys.stderr.write(f"mb-ci: note: {printable(note)} (badge left out)\n")
     if options.readme or plan.files:
-        for path in command.apply(plan):
+        for path in badges.apply(plan):
             sys.stderr.write(f"mb-ci: wrote {printable(path)}\n")
     return str(plan.snippet)
 

@@ -12,7 +12,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from mb_ci import formats
+from mb_ci import values
 from mb_ci.catalog import CHECKS
 from mb_ci.errors import PolicyError
 from mb_ci.models import Severity
@@ -380,7 +380,7 @@ def _duration(value: Any, lines: Mapping[tuple[str, ...], int], name: str, key: 
     """Seconds, bounded; JSON Schema counts ``1.0e+300`` as an integer, Python does not."""
     if isinstance(value, float) and value.is_integer():
         value = int(value) if value <= MAX_DURATION else MAX_DURATION + 1
-    seconds = formats.parse_duration(value) if isinstance(value, (int, str)) else None
+    seconds = values.parse_duration(value) if isinstance(value, (int, str)) else None
     if seconds is not None and seconds > MAX_DURATION:
         raise PolicyError(
             _where(name, lines, ("git", "created", key)) + "longer than 100 years",

@@ -8,13 +8,18 @@ import json
 
 import pytest
 
-from mb_ci import audit, audit_filters, audit_merge
-from mb_ci.audit import AuditResult, AuditRow, Summary
-from mb_ci.audit_filters import Filters, matches
+from mb_ci.audit import filters as audit_filters
+from mb_ci.audit import merge as audit_merge
+from mb_ci.audit import model as audit
+from mb_ci.audit import report_csv as audit_csv
+from mb_ci.audit import report_json as audit_json
+from mb_ci.audit import report_text as audit_text
+from mb_ci.audit.filters import Filters, matches
+from mb_ci.audit.model import AuditResult, AuditRow, Summary
 from mb_ci.commands.audit import Progress
 from mb_ci.errors import UsageError
 from mb_ci.models import Finding, Severity
-from mb_ci.report import RenderOptions, audit_csv, audit_json, audit_text
+from mb_ci.report import RenderOptions
 
 SHA = "0123456789abcdef0123456789abcdef01234567"
 UTC = dt.timezone.utc

@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from mb_ci import badge_svg, badges
+from mb_ci.badges import core as badges
+from mb_ci.badges import svg as badge_svg
+from mb_ci.badges.readme import END, START
 from mb_ci.errors import PolicyError
 from mb_ci.models import ImageFacts, Layer, PlatformFacts
-from mb_ci.readme import END, START
 
 GOLDEN = Path(__file__).parent / "golden" / "badges"
 SHA = "0123456789abcdef0123456789abcdef01234567"
@@ -372,7 +373,7 @@ def test_platform_names_that_clean_alike_get_distinct_file_names():
 def test_plan_for_the_action_writes_nothing(tmp_path, monkeypatch):
     import argparse
 
-    from mb_ci.commands import badges as command
+    from mb_ci.badges import plan as command
 
     monkeypatch.chdir(tmp_path)
     (tmp_path / "README.md").write_text(f"# W\n\n{START}\n{END}\n")

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from mb_ci.badges import COLORS, LABEL_COLOR
-from mb_ci.readme import END, START
+from mb_ci.badges.core import COLORS, LABEL_COLOR
+from mb_ci.badges.readme import END, START
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from test_badges import _assert_inert
 
-from mb_ci.readme import END, START
+from mb_ci.badges.readme import END, START
 
 SHA1 = "1111111111111111111111111111111111111111"
 SHA2 = "2222222222222222222222222222222222222222"
@@ -192,7 +192,7 @@ def test_unknown_badge_and_format_are_usage_errors(work, image, mbci):
 def test_render_for_returns_snippet_and_files(work, image, monkeypatch):
     import argparse
 
-    from mb_ci.commands.badges import render_for
+    from mb_ci.badges.plan import render_for
 
     monkeypatch.chdir(work)
     snippet, files = render_for(image, argparse.Namespace(style="svg", repo=str(work)))

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from registry_fixtures import Client, build_platform_image, push, start_registry, which
 
-from mb_ci.badges import human_size
+from mb_ci.badges.core import human_size
 
 pytestmark = [
     pytest.mark.registry,

@@ -10,7 +10,7 @@ import pytest
 import yaml
 from conftest import clean_env, git
 
-from mb_ci.readme import END, START
+from mb_ci.badges.readme import END, START
 
 WORKFLOW = Path(__file__).parent.parent / "examples" / "workflows" / "badges.yml"
 

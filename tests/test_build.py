@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from conftest import SOURCE, Repo
 
-from mb_ci.build import Progress
+from mb_ci.build.engine import Progress
 from mb_ci.errors import ImageError
 
 pytestmark = pytest.mark.docker

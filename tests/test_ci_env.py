@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from mb_ci import ci_env
 from mb_ci.checks.git import candidates
+from mb_ci.facts import ci as ci_env
 from mb_ci.models import CiFacts, GitFacts
 
 A = "a" * 40

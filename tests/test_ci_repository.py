@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from mb_ci import ci_env
+from mb_ci.facts import ci as ci_env
 
 NOW = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 

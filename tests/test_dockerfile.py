@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from mb_ci import dockerfile
-from mb_ci.dockerfile import DockerfileError, evaluate, label_lines, parse, read
+from mb_ci.dockerfile import parse as dockerfile
+from mb_ci.dockerfile.parse import DockerfileError, evaluate, label_lines, parse, read
+from mb_ci.dockerfile.words import UNKNOWN, WordError, expand
 from mb_ci.errors import EXIT_INSPECT, UsageError
-from mb_ci.shellwords import UNKNOWN, WordError, expand
 
 DATA = Path(__file__).parent / "data" / "dockerfiles"
 OCI = "org.opencontainers.image."

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from mb_ci.dockerfile import evaluate, parse
+from mb_ci.dockerfile.parse import evaluate, parse
 
 pytestmark = pytest.mark.docker
 

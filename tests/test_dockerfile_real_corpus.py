@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from mb_ci.checks.dockerfile import check_dockerfile
-from mb_ci.dockerfile import evaluate, read
+from mb_ci.dockerfile.parse import evaluate, read
 from mb_ci.policy import Policy
 
 DATA = Path(__file__).parent / "data" / "dockerfiles-real"
@@ -188,7 +188,7 @@ def _scratch_substitute(path: Path) -> bytes:
     ``LABEL`` instructions, each on one line as BuildKit's parser joined it."""
     import dockerfile as parser
 
-    from mb_ci.dockerfile import _arg, _from_image, _from_scope, _Scope
+    from mb_ci.dockerfile.parse import _arg, _from_image, _from_scope, _Scope
 
     parsed = read(path)
     glob = _Scope(parsed.escape, {}, {})

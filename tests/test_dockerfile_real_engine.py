@@ -17,7 +17,7 @@ import docker.errors
 import pytest
 
 from mb_ci.checks.dockerfile import check_dockerfile
-from mb_ci.dockerfile import DockerfileError, evaluate, read
+from mb_ci.dockerfile.parse import DockerfileError, evaluate, read
 from mb_ci.policy import Policy
 
 

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from mb_ci import formats
+from mb_ci import values as formats
 
 VALID = {
     "spdx-expression": [
@@ -94,20 +94,20 @@ INVALID = {
 
 @pytest.mark.parametrize(("fmt", "value"), [(f, v) for f, values in VALID.items() for v in values])
 def test_valid(fmt, value):
-    assert formats.FORMATS[fmt](value) is True
+    assert formats.VALIDATORS[fmt](value) is True
 
 
 @pytest.mark.parametrize(
     ("fmt", "value"), [(f, v) for f, values in INVALID.items() for v in values]
 )
 def test_invalid(fmt, value):
-    assert formats.FORMATS[fmt](value) is False
+    assert formats.VALIDATORS[fmt](value) is False
 
 
 def test_every_schema_format_has_a_validator():
     from mb_ci.policy import schema
 
-    assert sorted(schema()["$defs"]["format"]["enum"]) == sorted(formats.FORMATS)
+    assert sorted(schema()["$defs"]["format"]["enum"]) == sorted(formats.VALIDATORS)
 
 
 def test_semver_with_v_prefix_when_allowed():
@@ -156,7 +156,7 @@ REMOTE = "git@github.com:acme/widget.git"
     ],
 )
 def test_source_spellings_of_one_repository(source):
-    from mb_ci import urls
+    from mb_ci.facts import urls
 
     assert urls.same_repo(source, REMOTE)
     assert urls.normalize(source).lower() == "https://github.com/acme/widget"
@@ -175,13 +175,13 @@ def test_source_spellings_of_one_repository(source):
     ],
 )
 def test_other_repositories(source):
-    from mb_ci import urls
+    from mb_ci.facts import urls
 
     assert not urls.same_repo(source, REMOTE)
 
 
 def test_normalize_never_shows_credentials_and_brackets_ipv6():
-    from mb_ci import urls
+    from mb_ci.facts import urls
 
     assert urls.normalize("https://u:pw@host.example/o/r.git") == "https://host.example/o/r"
     assert urls.normalize("ssh://git@[::1]:2222/acme/widget") == "https://[::1]/acme/widget"

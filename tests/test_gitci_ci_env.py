@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from mb_ci import ci_env
 from mb_ci.checks import check_image
-from mb_ci.gitfacts import _signature_time
+from mb_ci.facts import ci as ci_env
+from mb_ci.facts.git import _signature_time
 from mb_ci.models import CiFacts, Commit, GitFacts, ImageFacts, PlatformFacts, Report
 from mb_ci.policy import GitPolicy, Policy
 

@@ -19,7 +19,7 @@ import pytest
 from conftest import new_repo
 from runner import RUNNER_UID, _chown_tree
 
-from mb_ci.readme import END, START
+from mb_ci.badges.readme import END, START
 
 OCI = "org.opencontainers.image."
 

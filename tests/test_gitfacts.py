@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from conftest import SOURCE, Repo, clean_env, git, new_repo, run_mbci
 
-from mb_ci import gitfacts
 from mb_ci.errors import CheckoutError
+from mb_ci.facts import git as gitfacts
 
 TOKEN = "ghs_" + "Zy9Xw8Vu7Ts6Rq5Po4Nm3Lk2Ji1Hg0FeDcBa"
 

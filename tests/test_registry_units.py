@@ -9,11 +9,12 @@ from pathlib import Path
 import pytest
 
 from mb_ci.errors import ImageError, UsageError
-from mb_ci.sources import SourceOptions, oci
+from mb_ci.sources import oci
 from mb_ci.sources.archive import split_path
-from mb_ci.sources.auth import lookup, parse_challenge
-from mb_ci.sources.tls import is_loopback, plain_allowed, tls_for
-from mb_ci.sources.transport import _retry_after
+from mb_ci.sources.options import SourceOptions
+from mb_ci.sources.registry.auth import lookup, parse_challenge
+from mb_ci.sources.registry.client import _retry_after
+from mb_ci.sources.registry.tls import is_loopback, plain_allowed, tls_for
 
 
 def test_bearer_challenge_is_parsed() -> None:

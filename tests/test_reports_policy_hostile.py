@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from mb_ci import dockerfile
-from mb_ci.dockerfile import evaluate, read
+from mb_ci.dockerfile import parse as dockerfile
+from mb_ci.dockerfile.parse import evaluate, read
 from mb_ci.errors import PolicyError
 from mb_ci.policy import load
 

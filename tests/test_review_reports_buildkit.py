@@ -15,9 +15,9 @@ import pytest
 from test_dockerfile_real_engine import _build
 
 from mb_ci.checks.dockerfile import check_dockerfile
-from mb_ci.dockerfile import DockerfileError, evaluate, read
+from mb_ci.dockerfile.parse import DockerfileError, evaluate, read
+from mb_ci.dockerfile.words import WordError, expand
 from mb_ci.policy import Policy
-from mb_ci.shellwords import WordError, expand
 
 DATA = Path(__file__).parent / "data" / "buildkit"
 # the environment lex_test.go gives envVarTest

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from conftest import new_repo, run_mbci
 
-from mb_ci import urls
+from mb_ci.facts import urls
 from mb_ci.safety import has_credentials, redact, strip_credentials
 
 SOURCE = "org.opencontainers.image.source"

@@ -8,7 +8,7 @@ from urllib.parse import quote
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mb_ci import urls
+from mb_ci.facts import urls
 
 NAME = st.from_regex(r"[A-Za-z0-9][A-Za-z0-9_-]{0,11}", fullmatch=True)
 LABEL = r"[a-z](?:[a-z0-9-]{0,8}[a-z0-9])?"

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from mb_ci import urls
 from mb_ci.checks.base import Findings
 from mb_ci.checks.git import check_source
+from mb_ci.facts import urls
 from mb_ci.models import CiFacts, GitFacts, Severity
 from mb_ci.policy import Policy
 from mb_ci.safety import has_credentials, redact, strip_credentials

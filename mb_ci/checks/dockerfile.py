@@ -14,10 +14,10 @@ from collections.abc import Mapping
 from mb_ci import vocab
 from mb_ci.checks.base import Findings
 from mb_ci.checks.labels import check_labels
-from mb_ci.dockerfile import FinalStage, LabelFact
+from mb_ci.dockerfile.parse import FinalStage, LabelFact
+from mb_ci.dockerfile.words import is_parameter
 from mb_ci.models import Finding
 from mb_ci.policy import Policy
-from mb_ci.shellwords import is_parameter
 
 # checks of a label's value: they cannot judge a value that is only known at build time
 _VALUE_CHECKS = frozenset(

@@ -6,8 +6,9 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from mb_ci import formats, urls, vocab
+from mb_ci import values, vocab
 from mb_ci.checks.base import Findings
+from mb_ci.facts import urls
 from mb_ci.models import CiFacts, GitFacts, Severity
 from mb_ci.safety import has_credentials
 
@@ -61,7 +62,7 @@ def check_revision(
     else:
         expected = git.head
     out.ran("revision-not-sha")
-    if not formats.is_git_sha(sha):
+    if not values.is_git_sha(sha):
         out.add(
             "revision-not-sha",
             f"{key} is not a commit SHA",
@@ -228,7 +229,7 @@ def check_created(
 ) -> None:
     policy = out.policy
     out.ran("created-format")
-    when = formats.parse_rfc3339(value)
+    when = values.parse_rfc3339(value)
     if when is None:
         out.add(
             "created-format",

@@ -5,8 +5,9 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Mapping
 
-from mb_ci import formats, urls, vocab
+from mb_ci import values, vocab
 from mb_ci.checks.base import Findings
+from mb_ci.facts import urls
 from mb_ci.policy import LabelRule
 from mb_ci.safety import has_credentials
 
@@ -106,7 +107,7 @@ def _rule(key: str, value: str, rule: LabelRule, out: Findings) -> None:
             )
     if rule.format is not None:
         out.ran("label-format")
-        if not formats.FORMATS[rule.format](value):
+        if not values.VALIDATORS[rule.format](value):
             out.add(
                 "label-format",
                 f"label {key} is not a valid {rule.format}",
@@ -181,6 +182,6 @@ def same_value(concept: str | None, a: str, b: str) -> bool:
     if concept == "source":
         return a == b or urls.same_repo(a, b)
     if concept == "created":
-        ta, tb = formats.parse_rfc3339(a), formats.parse_rfc3339(b)
+        ta, tb = values.parse_rfc3339(a), values.parse_rfc3339(b)
         return a == b or (ta is not None and ta == tb)
     return a == b

@@ -10,12 +10,12 @@ from typing import TYPE_CHECKING, TextIO
 from mb_ci.commands import COMMANDS
 
 if TYPE_CHECKING:
-    from mb_ci.audit import AuditResult, AuditRow
-    from mb_ci.audit_filters import Filters
+    from mb_ci.audit.filters import Filters
+    from mb_ci.audit.model import AuditResult, AuditRow
 
 NAME = "audit"
 HELP = COMMANDS[NAME]
-FORMATS = {"text": "audit_text", "json": "audit_json", "csv": "audit_csv"}
+FORMATS = {"text": "report_text", "json": "report_json", "csv": "report_csv"}
 
 
 def default_jobs() -> int:
@@ -106,7 +106,7 @@ def _reports(specs: list[str]) -> list[tuple[str, str]]:
 
 
 def _filters(args: argparse.Namespace) -> Filters:
-    from mb_ci import audit_filters
+    from mb_ci.audit import filters as audit_filters
 
     return audit_filters.Filters(
         where=tuple(audit_filters.parse_where(w) for w in args.where),
@@ -119,7 +119,7 @@ def _filters(args: argparse.Namespace) -> Filters:
 def run(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
-    from mb_ci import audit_filters
+    from mb_ci.audit import filters as audit_filters
     from mb_ci.errors import UsageError
 
     reports = _reports(args.report)
@@ -130,7 +130,7 @@ def run(args: argparse.Namespace) -> int:
     if args.merge:
         if args.images or args.running or args.from_file or shard:
             raise UsageError("--merge combines reports; give no references, --running or --shard")
-        from mb_ci import audit_merge
+        from mb_ci.audit import merge as audit_merge
 
         merged = audit_merge.merge([(p, audit_merge.load(p)) for p in args.merge])
         result = replace(
@@ -148,9 +148,13 @@ def run(args: argparse.Namespace) -> int:
 def _audit(
     args: argparse.Namespace, filters: Filters, shard: tuple[int, int] | None
 ) -> AuditResult:
-    from mb_ci import audit, audit_filters, ci_env, fleet, gitfacts
+    from mb_ci.audit import filters as audit_filters
+    from mb_ci.audit import fleet
+    from mb_ci.audit import model as audit
     from mb_ci.commands.common import policy_for, source_options
     from mb_ci.errors import CheckoutError, UsageError
+    from mb_ci.facts import ci as ci_env
+    from mb_ci.facts import git as gitfacts
     from mb_ci.sources import split_reference
 
     if "-" in args.from_file and args.password_stdin:
@@ -210,14 +214,14 @@ def _render(result: AuditResult, fmt: str, color: bool) -> str:
 
     from mb_ci.report import RenderOptions
 
-    module = importlib.import_module(f"mb_ci.report.{FORMATS[fmt]}")
+    module = importlib.import_module(f"mb_ci.audit.{FORMATS[fmt]}")
     text: str = module.render(result, RenderOptions(color=color))
     return text
 
 
 def _emit(result: AuditResult, args: argparse.Namespace, reports: list[tuple[str, str]]) -> None:
+    from mb_ci.audit.report_text import summary_line
     from mb_ci.fsutil import write_text
-    from mb_ci.report.audit_text import summary_line
 
     to_tty = args.output is None and sys.stdout.isatty()
     color = to_tty and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"

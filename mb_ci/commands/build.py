@@ -12,7 +12,7 @@ from mb_ci.commands import COMMANDS
 from mb_ci.commands.common import add_common, emit
 
 if TYPE_CHECKING:
-    from mb_ci.dockerfile import LabelFact
+    from mb_ci.dockerfile.parse import LabelFact
     from mb_ci.models import GitFacts
 
 NAME = "build"
@@ -72,13 +72,15 @@ def parse_pairs(items: list[str], option: str) -> dict[str, str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from mb_ci import ci_env, generate, gitfacts
     from mb_ci import report as reporting
-    from mb_ci.build import BuildRequest, build
+    from mb_ci.build.engine import BuildRequest, build
     from mb_ci.checks import check_image
     from mb_ci.commands.common import parse_reports, policy_for
-    from mb_ci.dockerfile import evaluate, read
+    from mb_ci.dockerfile.parse import evaluate, read
     from mb_ci.errors import ImageError
+    from mb_ci.facts import ci as ci_env
+    from mb_ci.facts import derive as generate
+    from mb_ci.facts import git as gitfacts
     from mb_ci.models import Report
     from mb_ci.report.locations import locate
     from mb_ci.sources import daemon

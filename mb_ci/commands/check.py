@@ -44,10 +44,12 @@ def run(args: argparse.Namespace) -> int:
 
 def build_report(args: argparse.Namespace) -> Report:
     """Inspect, check and locate: everything but the output (the Action shares this)."""
-    from mb_ci import ci_env, gitfacts, sources
     from mb_ci import report as reporting
+    from mb_ci import sources
     from mb_ci.checks import check_image
     from mb_ci.commands.common import parse_reports
+    from mb_ci.facts import ci as ci_env
+    from mb_ci.facts import git as gitfacts
     from mb_ci.report.locations import locate
 
     # a bad --format or --report is a usage error (exit 2) before any work is done

@@ -12,7 +12,7 @@ from mb_ci.errors import EXIT_FINDINGS, EXIT_OK, UsageError
 from mb_ci.fsutil import write_text
 from mb_ci.models import Report
 from mb_ci.policy import Policy, find_policy, load
-from mb_ci.sources import SourceOptions
+from mb_ci.sources.options import SourceOptions
 
 
 def add_common(parser: argparse.ArgumentParser) -> None:
@@ -123,7 +123,7 @@ def policy_for(args: argparse.Namespace) -> Policy:
 def checkout_root(repo: str) -> Path:
     """The checkout root if there is one, else ``repo`` (a missing checkout is found later)."""
     from mb_ci.errors import CheckoutError
-    from mb_ci.gitfacts import find_root
+    from mb_ci.facts.git import find_root
 
     try:
         return find_root(repo)

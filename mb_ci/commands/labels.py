@@ -33,8 +33,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from mb_ci import ci_env, generate, gitfacts
     from mb_ci.commands.common import policy_for
+    from mb_ci.facts import ci as ci_env
+    from mb_ci.facts import derive as generate
+    from mb_ci.facts import git as gitfacts
     from mb_ci.fsutil import write_text
 
     policy = policy_for(args)

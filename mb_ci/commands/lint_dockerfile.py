@@ -52,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
 def lint(path: str, policy: Policy, target: str | None = None) -> Report:
     """Read, evaluate and check one Dockerfile: everything but the output."""
     from mb_ci.checks.dockerfile import check_dockerfile
-    from mb_ci.dockerfile import evaluate, read
+    from mb_ci.dockerfile.parse import evaluate, read
     from mb_ci.models import ImageFacts, PlatformFacts
     from mb_ci.report.locations import relative_to_checkout
 

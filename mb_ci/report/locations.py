@@ -27,14 +27,12 @@ def default_dockerfile(root: str | os.PathLike[str] | None) -> str | None:
 def label_lines(path: str | os.PathLike[str]) -> dict[str, int]:
     """Label key -> 1-based line of the ``LABEL`` instruction that sets it (the last one wins).
 
-    Uses the Dockerfile parser of ``mb_ci.dockerfile`` when the package has one, else a simple
+    Uses the Dockerfile parser of ``mb_ci.dockerfile.parse``; when it refuses the file, a simple
     scan: instructions joined across ``\\`` continuations, comments skipped, both the
     ``key=value`` and the legacy ``LABEL key value`` forms.
     """
-    try:
-        from mb_ci.dockerfile import label_lines as parsed  # type: ignore[attr-defined,unused-ignore]
-    except ImportError:
-        return _scan(path)
+    from mb_ci.dockerfile.parse import label_lines as parsed
+
     try:
         return dict(parsed(path))
     except Exception:  # a parser failure must not lose the report; the scan is good enough

@@ -2,22 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from mb_ci.errors import UsageError
 from mb_ci.models import ImageFacts
+from mb_ci.sources.options import SourceOptions
 
-
-@dataclass(frozen=True)
-class SourceOptions:
-    """How to reach images: platforms to read, credentials, TLS and time limits."""
-
-    platforms: tuple[str, ...] = ()
-    username: str | None = None
-    password: str | None = field(default=None, repr=False)
-    insecure_registries: tuple[str, ...] = ()
-    ca_file: str | None = None
-    timeout: float = 30.0
+__all__ = ["SourceOptions", "inspect", "split_reference"]
 
 
 def split_reference(ref: str) -> tuple[str, str]:

@@ -21,7 +21,8 @@ from typing import Any
 
 from mb_ci.errors import ImageError
 from mb_ci.models import ImageFacts, Layer
-from mb_ci.sources import SourceOptions, oci, shapes
+from mb_ci.sources import oci, shapes
+from mb_ci.sources.options import SourceOptions
 from mb_ci.sources.resolve import Missing, resolve
 from mb_ci.sources.stores import Dir, Tar
 

@@ -89,18 +89,19 @@ TLS_HINT = "DOCKER_CERT_PATH needs the engine's ca.pem and a cert.pem/key.pem th
 
 
 def _unreachable(error: Exception) -> ImageError:
-    reason = _reason(error)
-    if reason.startswith("TLS: "):
+    why = reason(error)
+    if why.startswith("TLS: "):
         where = os.environ.get("DOCKER_CERT_PATH") or "~/.docker"
         return ImageError(
-            f"cannot reach the Docker engine over TLS with {where}: {reason[5:]}", TLS_HINT
+            f"cannot reach the Docker engine over TLS with {where}: {why[5:]}", TLS_HINT
         )
     return ImageError(
-        f"cannot reach the Docker engine: {reason}", "start the engine, or set DOCKER_HOST"
+        f"cannot reach the Docker engine: {why}", "start the engine, or set DOCKER_HOST"
     )
 
 
-def _reason(error: Exception) -> str:
+def reason(error: Exception) -> str:
+    """Why the engine could not be reached, in a few words and without credentials."""
     text = str(error)
     for marker, tls_reason in _TLS_REASONS:
         if marker.lower() in text.lower():
@@ -121,7 +122,7 @@ def inspect(ref: str, options: object = None) -> ImageFacts:
     from docker.errors import APIError, DockerException, ImageNotFound, NotFound
     from requests.exceptions import RequestException
 
-    from mb_ci.formats import is_image_ref
+    from mb_ci.values import is_image_ref
 
     if not is_image_ref(ref):
         raise UsageError(
@@ -143,6 +144,34 @@ def inspect(ref: str, options: object = None) -> ImageFacts:
     finally:
         engine.close()
     return facts(ref, image.attrs)
+
+
+def image_attrs(engine: Any, ref: str) -> dict[str, Any]:
+    """``docker image inspect REF`` through ``engine``; engine errors become ``ImageError``."""
+    from docker.errors import APIError, DockerException, ImageNotFound, NotFound
+    from requests.exceptions import RequestException
+
+    try:
+        attrs: dict[str, Any] = engine.api.inspect_image(ref)
+        return attrs
+    except (ImageNotFound, NotFound) as e:
+        raise ImageError(f"{ref}: no such image in the Docker engine") from e
+    except APIError as e:
+        raise ImageError(f"{ref}: the Docker engine refused: {e.explanation or e}") from e
+    except (DockerException, RequestException) as e:
+        raise ImageError(f"cannot reach the Docker engine: {reason(e)}") from e
+
+
+def containers(engine: Any) -> list[dict[str, Any]]:
+    """``docker ps`` through ``engine``; engine errors become ``ImageError``."""
+    from docker.errors import DockerException
+    from requests.exceptions import RequestException
+
+    try:
+        listed: list[dict[str, Any]] = engine.api.containers()
+        return listed
+    except (DockerException, RequestException) as e:
+        raise ImageError(f"cannot list containers: {reason(e)}") from e
 
 
 def facts(ref: str, attrs: dict[str, Any]) -> ImageFacts:

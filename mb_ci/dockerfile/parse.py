@@ -3,7 +3,7 @@
 Parsing is done by the PyPI package ``dockerfile``, which wraps the Go parser of moby/buildkit
 (line continuations, heredocs, the ``escape`` directive, ``ONBUILD``). This module adds what the
 engine does next: stages, ``ARG`` scope, ``ENV``, and quote removal and variable expansion of
-``LABEL`` words (see :mod:`mb_ci.shellwords`). The result is plain facts for the checks.
+``LABEL`` words (see :mod:`mb_ci.dockerfile.words`). The result is plain facts for the checks.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from dataclasses import replace as dataclasses_replace
 from functools import lru_cache
 from typing import Any
 
+from mb_ci.dockerfile.words import UNKNOWN, Expansion, Unknown, WordError, expand
 from mb_ci.errors import InspectError, UsageError
-from mb_ci.shellwords import UNKNOWN, Expansion, Unknown, WordError, expand
 
 MAX_BYTES = 1024 * 1024
 # BuildKit's own limit per physical line is 64 KiB; a logical instruction (lines joined by the

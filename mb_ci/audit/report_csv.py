@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
-from mb_ci.audit import AuditResult, AuditRow
+from mb_ci.audit.model import AuditResult, AuditRow
 from mb_ci.report import RenderOptions
 from mb_ci.safety import safe
 

@@ -37,7 +37,7 @@ def build(request: BuildRequest, log: TextIO) -> str:
     from docker.errors import APIError, DockerException
     from requests.exceptions import RequestException
 
-    from mb_ci.sources.daemon import _reason, client
+    from mb_ci.sources.daemon import client, reason
 
     if not os.path.isdir(request.context):
         raise UsageError(f"{request.context}: no such directory", "give the build context")
@@ -74,7 +74,7 @@ def build(request: BuildRequest, log: TextIO) -> str:
     except (DockerException, RequestException) as e:
         progress.close()
         raise ImageError(
-            f"cannot reach the Docker engine: {_reason(e)}", "start the engine, or set DOCKER_HOST"
+            f"cannot reach the Docker engine: {reason(e)}", "start the engine, or set DOCKER_HOST"
         ) from e
     finally:
         engine.close()

@@ -1,4 +1,4 @@
-"""Validators for the value formats a policy can require of a label."""
+"""Validators for the label values a policy can require: rfc3339, url, semver, spdx, and more."""
 
 from __future__ import annotations
 
@@ -125,7 +125,7 @@ def is_spdx_expression(value: str) -> bool:
     return all(_LICENSE_REF.match(str(key)) for key in unknown)
 
 
-FORMATS: dict[str, Callable[[str], bool]] = {
+VALIDATORS: dict[str, Callable[[str], bool]] = {
     "url": is_url,
     "rfc3339": is_rfc3339,
     "semver": is_semver,

@@ -8,9 +8,10 @@ import secrets
 import shlex
 from collections.abc import Mapping
 
-from mb_ci import formats, urls
 from mb_ci.errors import UsageError
+from mb_ci.facts import urls
 from mb_ci.models import CiFacts, GitFacts
+from mb_ci.values import parse_rfc3339
 from mb_ci.vocab import CONCEPTS, LS
 
 _SEMVER_TAG = re.compile(r"^[vV](\d+\.\d+\.\d+.*)$")
@@ -55,7 +56,7 @@ def created_time(
     if spec == "now":
         return (now or dt.datetime.now(dt.timezone.utc)).replace(microsecond=0)
     if spec and spec != "commit":
-        parsed = formats.parse_rfc3339(spec)
+        parsed = parse_rfc3339(spec)
         if parsed is None:
             raise UsageError(f"--created {spec}: not 'now', 'commit' or an RFC 3339 time")
         return parsed

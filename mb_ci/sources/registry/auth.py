@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from mb_ci.errors import RegistryError, UsageError
 
 if TYPE_CHECKING:
-    from mb_ci.sources import SourceOptions
+    from mb_ci.sources.options import SourceOptions
 
 HELPER_TIMEOUT = 20.0
 _PARAM = re.compile(r'(\w+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]+))')

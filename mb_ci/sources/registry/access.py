@@ -16,11 +16,12 @@ from collections.abc import Hashable
 from urllib.parse import urlencode, urlsplit
 
 from mb_ci.errors import RegistryError
-from mb_ci.sources import SourceOptions, oci
-from mb_ci.sources.auth import Challenge, Credentials, lookup, parse_challenge
+from mb_ci.sources import oci
 from mb_ci.sources.memo import Memo
-from mb_ci.sources.reference import Reference
-from mb_ci.sources.transport import Http, Reply
+from mb_ci.sources.options import SourceOptions
+from mb_ci.sources.registry.auth import Challenge, Credentials, lookup, parse_challenge
+from mb_ci.sources.registry.client import Http, Reply
+from mb_ci.sources.registry.reference import Reference
 
 
 class Access:

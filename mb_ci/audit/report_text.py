@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mb_ci.audit import AuditResult, AuditRow, Summary
+from mb_ci.audit.model import AuditResult, AuditRow, Summary
 from mb_ci.models import Severity
 from mb_ci.report import RenderOptions
 from mb_ci.safety import safe

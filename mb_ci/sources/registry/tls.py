@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from mb_ci.errors import RegistryError
 
 if TYPE_CHECKING:
-    from mb_ci.sources import SourceOptions
+    from mb_ci.sources.options import SourceOptions
 
 CERTS_D_ENV = "MB_CI_CERTS_D"  # os.pathsep-separated certs.d roots, replacing the defaults
 

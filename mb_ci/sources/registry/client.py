@@ -24,12 +24,12 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
 from mb_ci.errors import RegistryError
-from mb_ci.sources.tls import hostname, is_loopback, plain_allowed, tls_for
+from mb_ci.sources.registry.tls import hostname, is_loopback, plain_allowed, tls_for
 
 if TYPE_CHECKING:
     import requests
 
-    from mb_ci.sources import SourceOptions
+    from mb_ci.sources.options import SourceOptions
 
 RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
 ATTEMPTS = 3

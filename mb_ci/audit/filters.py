@@ -6,9 +6,10 @@ import datetime as dt
 import hashlib
 from dataclasses import dataclass
 
-from mb_ci import formats, urls
-from mb_ci.audit import AuditRow
+from mb_ci import values
+from mb_ci.audit.model import AuditRow
 from mb_ci.errors import UsageError
+from mb_ci.facts import urls
 
 WHERE_KEYS = ("revision", "source", "version", "created", "container", "reference")
 
@@ -60,7 +61,7 @@ def parse_where(spec: str) -> tuple[str, str]:
             f"--where {spec}: unknown key '{key}'",
             f"use one of {', '.join(WHERE_KEYS)}, or a full label key",
         )
-    if key == "revision" and not formats.is_git_sha(value.removesuffix("-dirty")):
+    if key == "revision" and not values.is_git_sha(value.removesuffix("-dirty")):
         raise UsageError(
             f"--where {spec}: not a commit SHA", "give at least 7 hex digits of the commit"
         )
@@ -70,7 +71,7 @@ def parse_where(spec: str) -> tuple[str, str]:
 def parse_when(text: str, option: str, now: dt.datetime | None = None) -> dt.datetime:
     """An RFC 3339 time, a date (``2024-05-01``, midnight UTC), or a duration ago (``7d``)."""
     now = now or dt.datetime.now(dt.timezone.utc)
-    when = formats.parse_rfc3339(text)
+    when = values.parse_rfc3339(text)
     if when is not None:
         return when
     try:
@@ -78,7 +79,7 @@ def parse_when(text: str, option: str, now: dt.datetime | None = None) -> dt.dat
         return dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc)
     except ValueError:
         pass
-    seconds = formats.parse_duration(text)
+    seconds = values.parse_duration(text)
     if seconds is not None:
         return now - dt.timedelta(seconds=seconds)
     raise UsageError(
@@ -91,7 +92,7 @@ def same_revision(wanted: str, label: str) -> bool:
     """Two SHAs name the same commit when one starts with the other and it has >= 7 digits."""
     a, b = wanted.lower().removesuffix("-dirty"), label.strip().lower().removesuffix("-dirty")
     short, long_ = sorted((a, b), key=len)
-    return len(short) >= 7 and formats.is_git_sha(short) and long_.startswith(short)
+    return len(short) >= 7 and values.is_git_sha(short) and long_.startswith(short)
 
 
 def matches(row: AuditRow, filters: Filters) -> bool:
@@ -101,7 +102,7 @@ def matches(row: AuditRow, filters: Filters) -> bool:
         if not _where_holds(row, key, wanted):
             return False
     if filters.since or filters.until:
-        created = formats.parse_rfc3339(row.concepts.get("created") or "")
+        created = values.parse_rfc3339(row.concepts.get("created") or "")
         if created is None:
             return False
         if filters.since and created < filters.since:

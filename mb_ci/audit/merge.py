@@ -6,7 +6,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from mb_ci.audit import SCHEMA, VERSION, AuditResult, AuditRow, Summary, row_from_dict
+from mb_ci.audit.model import SCHEMA, VERSION, AuditResult, AuditRow, Summary, row_from_dict
 from mb_ci.errors import UsageError
 
 MAX_REPORT_BYTES = 256 * 1024 * 1024

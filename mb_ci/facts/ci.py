@@ -8,10 +8,10 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from mb_ci import urls
-from mb_ci.formats import is_git_sha
+from mb_ci.facts import urls
 from mb_ci.models import CiFacts, GitFacts
 from mb_ci.safety import strip_credentials
+from mb_ci.values import is_git_sha
 
 MAX_EVENT_BYTES = 25 * 1024 * 1024
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from mb_ci import __version__
-from mb_ci.audit import SCHEMA, VERSION, AuditResult, row_dict
+from mb_ci.audit.model import SCHEMA, VERSION, AuditResult, row_dict
 from mb_ci.report import RenderOptions
 from mb_ci.safety import json_dumps
 

@@ -8,8 +8,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from mb_ci import urls
 from mb_ci.errors import CheckoutError
+from mb_ci.facts import urls
 from mb_ci.models import CiFacts, Commit, GitFacts
 from mb_ci.safety import strip_credentials
 

@@ -9,10 +9,11 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
-from mb_ci import formats, urls
 from mb_ci.errors import PolicyError
+from mb_ci.facts import urls
 from mb_ci.models import ImageFacts, PlatformFacts
 from mb_ci.safety import redact
+from mb_ci.values import parse_rfc3339
 from mb_ci.vocab import LS, OCI
 
 KINDS = ("image", "version", "commit", "license", "created")
@@ -260,7 +261,7 @@ def build(
                 notes.append("license: no org.opencontainers.image.licenses label")
         elif kind == "created":
             raw = _lookup(facts, first, (OCI + "created", LS + "build-date"))
-            when = formats.parse_rfc3339(raw) if raw else None
+            when = parse_rfc3339(raw) if raw else None
             if raw:
                 text = when.strftime("%Y-%m-%d") if when else clean(raw, limit)
                 badges.append(Badge(kind, kind, kind, text, color))

@@ -5,13 +5,17 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from mb_ci.audit import Target
+from mb_ci.audit.model import Target
 from mb_ci.errors import ImageError, UsageError
 from mb_ci.models import ImageFacts
-from mb_ci.sources import SourceOptions, split_reference
+from mb_ci.sources import split_reference
 from mb_ci.sources.memo import Memo
+from mb_ci.sources.options import SourceOptions
+
+if TYPE_CHECKING:
+    from mb_ci.sources.registry import RegistryClient
 
 MAX_LIST_BYTES = 8 * 1024 * 1024
 ENGINE_CALLS = 8
@@ -54,15 +58,15 @@ class Inspector:
     """Inspect references on any transport, sharing one engine client and one registry client.
 
     Images in the local engine are read with one ``docker image inspect`` each, memoised by
-    reference; every other transport goes through :func:`mb_ci.sources.inspect`, or through one
-    shared registry client when the registry source offers one (it caches manifests and configs
-    by digest, so tags that point at the same image cost one fetch).
+    reference; ``docker://`` references go through one shared registry client (it caches
+    manifests and configs by digest, so tags that point at the same image cost one fetch), and
+    every other transport through :func:`mb_ci.sources.inspect`.
     """
 
     def __init__(self, options: SourceOptions) -> None:
         self.options = options
         self._engine: Any = None
-        self._registry: Any = None
+        self._registry: RegistryClient | None = None
         self._lock = threading.Lock()
         self._daemon = Memo()
         # the engine is local and the SDK keeps 10 connections: more callers only queue
@@ -77,13 +81,12 @@ class Inspector:
                 self._engine = daemon.client()
             return self._engine
 
-    def registry_client(self) -> Any:
+    def registry_client(self) -> RegistryClient:
         with self._lock:
             if self._registry is None:
-                from mb_ci.sources import registry
+                from mb_ci.sources.registry import RegistryClient
 
-                factory = getattr(registry, "RegistryClient", None)
-                self._registry = factory(self.options) if factory is not None else False
+                self._registry = RegistryClient(self.options)
             return self._registry
 
     def expand_all_tags(self, refs: list[str]) -> list[str]:
@@ -98,24 +101,19 @@ class Inspector:
                 raise UsageError(
                     f"--all-tags: {ref} names a tag or digest", "give docker://REGISTRY/REPO"
                 )
-            client = self.registry_client()
-            if not client:
-                raise UsageError("--all-tags needs the registry transport, which is not available")
-            out.extend(f"docker://{rest}:{tag}" for tag in client.list_tags(rest))
+            out.extend(f"docker://{rest}:{tag}" for tag in self.registry_client().list_tags(rest))
         return out
 
-    def _from_registry(self, client: Any, ref: str) -> ImageFacts:
+    def _from_registry(self, client: RegistryClient, ref: str) -> ImageFacts:
         """Through the shared client; a tag is resolved to its digest first (one HEAD).
 
         Tags that share a digest then share one cached manifest and config fetch, and HEAD
         requests do not count against Docker Hub's pull limit.
         """
         name, at, _ = ref.partition("@")
-        resolve = getattr(client, "resolve", None)
-        digest = resolve(ref) if callable(resolve) and not at else None
+        digest = client.resolve(ref) if not at else None
         if digest is None:
-            facts: ImageFacts = client.inspect(ref)
-            return facts
+            return client.inspect(ref)
         base = name.rsplit(":", 1)[0] if ":" in name.rsplit("/", 1)[-1] else name
         facts = client.inspect(f"{base}@{digest}")
         return replace(facts, reference=ref, repo_tags=(name,))
@@ -129,9 +127,7 @@ class Inspector:
 
             return daemon.facts(rest, self.image_attrs(rest))
         if transport == "docker":
-            client = self.registry_client()
-            if client:
-                return self._from_registry(client, rest)
+            return self._from_registry(self.registry_client(), rest)
         from mb_ci import sources
 
         return sources.inspect(target.reference, self.options)
@@ -140,33 +136,16 @@ class Inspector:
         return self._daemon.get(ref, lambda: self._inspect_image(ref))
 
     def _inspect_image(self, ref: str) -> dict[str, Any]:
-        from docker.errors import APIError, DockerException, ImageNotFound, NotFound
-        from requests.exceptions import RequestException
+        from mb_ci.sources import daemon
 
-        from mb_ci.sources.daemon import _reason
-
-        try:
-            with self._engine_slots:
-                attrs: dict[str, Any] = self.engine().api.inspect_image(ref)
-            return attrs
-        except (ImageNotFound, NotFound) as e:
-            raise ImageError(f"{ref}: no such image in the Docker engine") from e
-        except APIError as e:
-            raise ImageError(f"{ref}: the Docker engine refused: {e.explanation or e}") from e
-        except (DockerException, RequestException) as e:
-            raise ImageError(f"cannot reach the Docker engine: {_reason(e)}") from e
+        with self._engine_slots:
+            return daemon.image_attrs(self.engine(), ref)
 
     def running_targets(self) -> list[Target]:
         """One target per running container; each distinct image is inspected once, later."""
-        from docker.errors import DockerException
-        from requests.exceptions import RequestException
-
         from mb_ci.sources import daemon
 
-        try:
-            listed = self.engine().api.containers()
-        except (DockerException, RequestException) as e:
-            raise ImageError(f"cannot list containers: {daemon._reason(e)}") from e
+        listed = daemon.containers(self.engine())
         targets = []
         for item in listed:
             name = ((item.get("Names") or ["?"])[0] or "?").lstrip("/")
@@ -186,6 +165,5 @@ class Inspector:
 
     def close(self) -> None:
         for client in (self._engine, self._registry):
-            close = getattr(client, "close", None)
-            if callable(close):
-                close()
+            if client is not None:
+                client.close()

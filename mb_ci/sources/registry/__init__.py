@@ -15,12 +15,13 @@ Entry points:
 - ``list_tags(repository_ref, options) -> list[str]``: OCI ``/tags/list``, following ``Link``.
 
 Authentication and tokens live in ``access.py``, HTTP (TLS, redirects, retries, size caps, the
-counter) in ``transport.py``, manifest parsing shared with the archive transports in ``oci.py``.
+counter) in ``client.py``, manifest parsing shared with the archive transports in
+``sources/oci.py``.
 The caches are unbounded: a config blob is a few KiB, so even a fleet of thousands is small.
 
 Round trips for ``host/app:tag``: manifest, config (plus 401 and token once per scope on an
 authenticated registry); an index costs one more request per platform for its manifest, and
-one per nested index. Indexes, artifacts and platform selection are ``resolve.py``'s, shared
+one per nested index. Indexes, artifacts and platform selection are ``sources/resolve.py``'s, shared
 with the archive transports.
 """
 
@@ -33,10 +34,11 @@ from urllib.parse import urljoin, urlsplit
 
 from mb_ci.errors import RegistryError
 from mb_ci.models import ImageFacts, PlatformFacts
-from mb_ci.sources import SourceOptions, oci
-from mb_ci.sources.access import Access
+from mb_ci.sources import oci
 from mb_ci.sources.memo import Memo
-from mb_ci.sources.reference import Reference, parse_reference
+from mb_ci.sources.options import SourceOptions
+from mb_ci.sources.registry.access import Access
+from mb_ci.sources.registry.reference import Reference, parse_reference
 from mb_ci.sources.resolve import resolve
 
 __all__ = ["Reference", "RegistryClient", "inspect", "list_tags", "parse_reference"]

@@ -1,0 +1,1 @@
+"""Dockerfiles: parse their instructions and split their shell words."""

@@ -1,0 +1,17 @@
+"""Plain types shared by every image source; this module imports nothing of the sources."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class SourceOptions:
+    """How to reach images: platforms to read, credentials, TLS and time limits."""
+
+    platforms: tuple[str, ...] = ()
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    insecure_registries: tuple[str, ...] = ()
+    ca_file: str | None = None
+    timeout: float = 30.0

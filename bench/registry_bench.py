@@ -32,12 +32,8 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import common  # noqa: E402
-from registry_fixtures import (  # noqa: E402
-    Client,
-    build_platform_image,
-    push,
-    start_registry,
-)
+from helpers.images import build_platform_image  # noqa: E402
+from helpers.registry import Client, push, start_registry  # noqa: E402
 
 SECTION = "## (b) Registry check"
 

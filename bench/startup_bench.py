@@ -87,7 +87,7 @@ median of {runs} runs, minus the bare interpreter's). A path pays only for its o
 
 {table(paths, ("path", "imports", "ms"))}
 
-`tests/test_audit_imports.py` asserts the same property on the real CLI: `--version` and
+`tests/e2e/test_audit_imports.py` asserts the same property on the real CLI: `--version` and
 `audit --help` import none of docker, requests, urllib3, GitPython, jsonschema or PyYAML; a
 `docker://` audit imports requests but not the Docker SDK; an archive audit imports neither; an
 engine audit with `--no-git` does not import GitPython.

@@ -1,0 +1,284 @@
+"""Every check in the catalogue over in-memory facts: a case that fires it, one that does not.
+
+The table is keyed by check id and a test holds it to ``mb_ci.catalog.CHECKS``, so a new check
+cannot ship without a case here. Image and git checks run through ``check_image`` (the path
+``mb-ci check`` takes), Dockerfile checks through ``check_dockerfile`` (``mb-ci lint-dockerfile``).
+No engine, registry or git: the facts are built by ``helpers.facts``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from helpers.clock import FIXED, stamp
+from helpers.facts import (
+    COMMIT_TIME,
+    CREATED,
+    HEAD,
+    LS,
+    OCI,
+    OTHER,
+    REVISION,
+    SOURCE_KEY,
+    VERSION,
+    checkout,
+    ci,
+    image,
+    platform,
+    policy,
+    truthful_labels,
+)
+
+from mb_ci.catalog import CHECKS
+from mb_ci.checks import check_image
+from mb_ci.checks.dockerfile import check_dockerfile
+from mb_ci.dockerfile.parse import evaluate, read
+from mb_ci.models import Finding, Severity
+
+URL = OCI + "url"
+
+
+@dataclass(frozen=True)
+class Case:
+    """Facts for one run of the checks.
+
+    ``labels`` replace the truthful labels (``None``: keep them); ``add`` adds to them;
+    ``platforms`` (labels and annotations per platform) make a multi-platform image;
+    ``git`` overrides the checkout's facts; ``dockerfile`` (text or bytes) switches to the
+    Dockerfile checks, under ``preset: none`` unless ``policy`` names a preset.
+    """
+
+    labels: dict[str, str] | None = None
+    add: dict[str, str] = field(default_factory=dict)
+    policy: str = ""
+    git: dict[str, Any] = field(default_factory=dict)
+    platforms: tuple[tuple[dict[str, str], dict[str, str]], ...] = ()
+    dockerfile: str | bytes | None = None
+
+
+def run(case: Case, extra_policy: str = "") -> list[Finding]:
+    text = case.policy + extra_policy
+    if case.dockerfile is not None and "preset:" not in text:
+        text = "preset: none\n" + text  # no required labels: each case says one thing
+    rules = policy(text)
+    if case.dockerfile is not None:
+        data = case.dockerfile.encode() if isinstance(case.dockerfile, str) else case.dockerfile
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "Dockerfile"
+            path.write_bytes(data)
+            findings, _ = check_dockerfile(evaluate(read(path)), rules)
+        return list(findings)
+    if case.platforms:
+        subject = image(
+            platforms=tuple(
+                platform(labels, f"linux/{arch}", annotations=annotations)
+                for (labels, annotations), arch in zip(
+                    case.platforms, ("amd64", "arm64"), strict=False
+                )
+            )
+        )
+    else:
+        labels = truthful_labels() if case.labels is None else dict(case.labels)
+        subject = image({**labels, **case.add})
+    result = check_image(subject, checkout(**case.git), ci(), rules, now=FIXED)
+    return list(result.findings)
+
+
+def fired(case: Case, check: str, extra_policy: str = "") -> list[Finding]:
+    return [f for f in run(case, extra_policy) if f.check == check]
+
+
+def without(*keys: str) -> dict[str, str]:
+    return {k: v for k, v in truthful_labels().items() if k not in keys}
+
+
+LABELLED = "FROM scratch\nLABEL org.opencontainers.image.title=widget\n"
+
+# check id -> (a case that makes it fire, a case where it stays quiet)
+CASES: dict[str, tuple[Case, Case]] = {
+    "label-required": (Case(labels=without(SOURCE_KEY)), Case()),
+    "label-forbidden": (
+        Case(
+            add={"com.example.secret": "x"},
+            policy="labels:\n  com.example.secret:\n    forbidden: true\n",
+        ),
+        Case(policy="labels:\n  com.example.secret:\n    forbidden: true\n"),
+    ),
+    "label-deprecated": (
+        Case(
+            add={OCI + "vendor": "Acme"}, policy=f"labels:\n  {OCI}vendor:\n    deprecated: gone\n"
+        ),
+        Case(policy=f"labels:\n  {OCI}vendor:\n    deprecated: gone\n"),
+    ),
+    "label-value": (
+        Case(add={OCI + "vendor": "Other"}, policy=f"labels:\n  {OCI}vendor:\n    value: Acme\n"),
+        Case(add={OCI + "vendor": "Acme"}, policy=f"labels:\n  {OCI}vendor:\n    value: Acme\n"),
+    ),
+    "label-pattern": (
+        Case(
+            add={OCI + "title": "Widget!"},
+            policy=f"labels:\n  {OCI}title:\n    pattern: '[a-z]+'\n",
+        ),
+        Case(
+            add={OCI + "title": "widget"}, policy=f"labels:\n  {OCI}title:\n    pattern: '[a-z]+'\n"
+        ),
+    ),
+    "label-enum": (
+        Case(
+            add={"com.example.tier": "bronze"},
+            policy="labels:\n  com.example.tier:\n    enum: [gold, silver]\n",
+        ),
+        Case(
+            add={"com.example.tier": "gold"},
+            policy="labels:\n  com.example.tier:\n    enum: [gold, silver]\n",
+        ),
+    ),
+    "label-format": (
+        Case(add={URL: "not a url"}, policy=f"labels:\n  {URL}:\n    format: url\n"),
+        Case(
+            add={URL: "https://example.com/widget"}, policy=f"labels:\n  {URL}:\n    format: url\n"
+        ),
+    ),
+    "label-unknown": (
+        Case(add={"com.example.extra": "x"}, policy="strict: true\n"),
+        Case(add={"com.example.extra": "x"}, policy="strict: true\nallow: ['com.example.*']\n"),
+    ),
+    "label-credentials": (
+        Case(add={URL: "https://user:s3cret@example.com/widget"}),
+        Case(add={URL: "https://example.com/widget"}),
+    ),
+    "vocab-agree": (
+        Case(add={LS + "vcs-ref": OTHER}),
+        Case(add={LS + "vcs-ref": HEAD[:7]}),
+    ),
+    "revision-matches-head": (Case(add={REVISION: OTHER}), Case()),
+    "revision-not-sha": (Case(add={REVISION: "main"}), Case()),
+    "revision-dirty": (
+        Case(add={REVISION: HEAD + "-dirty"}),
+        Case(add={REVISION: HEAD + "-dirty"}, policy="git:\n  revision:\n    allow-dirty: true\n"),
+    ),
+    "source-matches-remote": (
+        Case(add={SOURCE_KEY: "https://github.com/acme/gadget"}),
+        Case(add={SOURCE_KEY: "https://github.com/acme/widget.git"}),
+    ),
+    "source-credentials": (
+        Case(add={SOURCE_KEY: "https://user:ghp_token@github.com/acme/widget"}),
+        Case(),
+    ),
+    "created-format": (
+        Case(add={CREATED: "yesterday"}),
+        Case(add={CREATED: "2024-05-01T11:30:00+00:00"}),
+    ),
+    "created-not-future": (
+        Case(add={CREATED: stamp(FIXED + dt.timedelta(hours=1))}),
+        Case(add={CREATED: stamp(FIXED + dt.timedelta(minutes=4))}),  # within the clock skew
+    ),
+    "created-after-commit": (
+        Case(add={CREATED: stamp(COMMIT_TIME - dt.timedelta(days=1))}),
+        Case(add={CREATED: stamp(COMMIT_TIME)}),
+    ),
+    "created-max-age": (
+        Case(
+            add={CREATED: stamp(FIXED - dt.timedelta(days=3))},
+            git={"commit_time": FIXED - dt.timedelta(days=10)},
+            policy="git:\n  created:\n    max-age: 1d\n",
+        ),
+        Case(policy="git:\n  created:\n    max-age: 1d\n"),
+    ),
+    "version-matches-tag": (
+        Case(add={VERSION: "2.0.0"}, git={"tags": ("v1.2.3",)}),
+        Case(add={VERSION: "1.2.3"}, git={"tags": ("v1.2.3",)}),
+    ),
+    "platforms-agree": (
+        Case(platforms=((truthful_labels(), {}), (truthful_labels(**{REVISION: OTHER}), {}))),
+        Case(platforms=((truthful_labels(), {}), (truthful_labels(**{REVISION: HEAD[:12]}), {}))),
+    ),
+    "annotations-agree": (
+        Case(
+            platforms=((truthful_labels(), {REVISION: OTHER}),),
+            policy="annotations: either\n",
+        ),
+        Case(
+            platforms=((truthful_labels(), {REVISION: HEAD}),),
+            policy="annotations: either\n",
+        ),
+    ),
+    "dockerfile-arg-scope": (
+        Case(dockerfile="ARG V=1\nFROM scratch\nLABEL com.example.v=$V\n"),
+        Case(dockerfile="ARG V=1\nFROM scratch\nARG V\nLABEL com.example.v=$V\n"),
+    ),
+    "dockerfile-undefined-var": (
+        Case(dockerfile="FROM scratch\nLABEL com.example.v=$NOPE\n"),
+        Case(dockerfile="FROM scratch\nARG NOPE=1\nLABEL com.example.v=$NOPE\n"),
+    ),
+    "dockerfile-build-time-value": (
+        Case(dockerfile=f"FROM scratch\nARG REV\nLABEL {REVISION}=$REV\n"),
+        Case(dockerfile=f"FROM scratch\nARG REV={HEAD}\nLABEL {REVISION}=$REV\n"),
+    ),
+    "dockerfile-not-utf8": (
+        Case(dockerfile=b'FROM scratch\nLABEL com.example.name="caf\xe9"\n'),
+        Case(dockerfile='FROM scratch\nLABEL com.example.name="café"\n'),
+    ),
+    "dockerfile-unknown-key": (
+        Case(dockerfile=f"FROM scratch\nLABEL {OCI}revison={HEAD}\n"),
+        Case(dockerfile=LABELLED),
+    ),
+}
+
+IDS = sorted(CASES)
+
+
+def test_every_check_in_the_catalogue_has_cases():
+    assert sorted(CHECKS) == IDS
+
+
+@pytest.mark.parametrize("check", IDS)
+def test_fires(check):
+    found = fired(CASES[check][0], check)
+    assert found, f"{check} did not fire"
+
+
+@pytest.mark.parametrize("check", IDS)
+def test_stays_quiet(check):
+    assert fired(CASES[check][1], check) == []
+
+
+@pytest.mark.parametrize("check", IDS)
+def test_the_quiet_case_passes_every_check(check):
+    assert run(CASES[check][1]) == []
+
+
+@pytest.mark.parametrize("check", IDS)
+def test_fires_at_the_catalogue_severity(check):
+    assert {f.severity for f in fired(CASES[check][0], check)} == {CHECKS[check].severity}
+
+
+@pytest.mark.parametrize("check", IDS)
+def test_the_policy_sets_the_severity(check):
+    case = CASES[check][0]
+    assert fired(case, check, f"checks:\n  {check}: off\n") == []
+    other = Severity.INFO if CHECKS[check].severity is not Severity.INFO else Severity.WARNING
+    found = fired(case, check, f"checks:\n  {check}: {other.value}\n")
+    assert found and {f.severity for f in found} == {other}
+
+
+@pytest.mark.parametrize("check", IDS)
+def test_findings_say_what_they_are_about(check):
+    for finding in fired(CASES[check][0], check):
+        assert finding.message.strip()
+        assert finding.label is not None or finding.line is not None
+
+
+def test_the_truthful_image_passes_every_check():
+    assert run(Case()) == []
+
+
+@pytest.mark.parametrize("check", IDS)
+def test_every_finding_names_a_catalogue_check(check):
+    for case in CASES[check]:
+        assert {f.check for f in run(case)} <= set(CHECKS)

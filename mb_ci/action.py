@@ -3,22 +3,38 @@
 The runner starts the container as root with the workspace (owned by the runner's user) at
 /github/workspace, ``GITHUB_OUTPUT`` and ``GITHUB_STEP_SUMMARY`` pointing at files under
 /github/file_commands, and the event payload under /github/workflow. See action.yml.
+
+A thin caller: inputs become typed options, the pipeline makes the report, ``mb_ci.output``
+writes it, and the one error handler (``mb_ci.errors.handle``) maps failures to exit codes.
 """
 
 from __future__ import annotations
 
-import argparse
 import os
-import secrets
 import sys
 from collections.abc import Mapping, MutableMapping
+from dataclasses import dataclass
 from pathlib import Path
 
-from mb_ci.errors import EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, MbCiError, UsageError
+from mb_ci.errors import EXIT_FINDINGS, EXIT_OK, MbCiError, UsageError
 from mb_ci.models import Report
+from mb_ci.output import OutputOptions, output_block
+from mb_ci.pipeline import CheckOptions
+from mb_ci.sources.options import SourceOptions
 
 FAIL_ON = ("error", "warning", "never")
 TRUE, FALSE = ("true", "yes", "on", "1"), ("false", "no", "off", "0", "")
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """The Action's inputs, checked and typed."""
+
+    check: CheckOptions
+    out: OutputOptions
+    fail_on: str
+    badges: bool = False
+    readme: str | None = None
 
 
 def get_input(env: Mapping[str, str], name: str, default: str = "") -> str:
@@ -45,30 +61,35 @@ def _lines(value: str) -> list[str]:
     return [p.strip() for p in value.replace("\n", ",").split(",") if p.strip()]
 
 
-def check_argv(env: Mapping[str, str]) -> tuple[list[str], str]:
-    """The ``mb-ci check`` command line the inputs ask for, and the ``fail-on`` level."""
+def read_inputs(env: Mapping[str, str]) -> Inputs:
+    """The inputs, each checked as the command line checks its option (exit 2 when wrong)."""
+    from mb_ci import report as reporting
+    from mb_ci.output import parse_reports
+
     image = get_input(env, "image")
     if not image:
         raise UsageError("input 'image' is required", "e.g. image: myapp:${{ github.sha }}")
     fail_on = get_input(env, "fail-on", "error").lower()
     if fail_on not in FAIL_ON:
         raise UsageError(f"input 'fail-on': '{fail_on[:40]}' is not one of {', '.join(FAIL_ON)}")
-    argv = ["check", "--repo", get_input(env, "repo-path", ".")]
-    argv += ["--format", get_input(env, "format", "text")]
-    for name in ("policy", "dockerfile"):
-        if get_input(env, name):
-            argv += [f"--{name}", get_input(env, name)]
-    for platform in _lines(get_input(env, "platform")):
-        argv += ["--platform", platform]
-    for spec in _lines(get_input(env, "reports")):
-        argv += ["--report", spec]
-    if get_input(env, "registry-username"):
-        argv += ["--username", get_input(env, "registry-username")]
-    if fail_on == "warning":
-        argv.append("--strict")
-    if boolean(env, "verbose"):
-        argv.append("--verbose")
-    return [*argv, "--", image], fail_on
+    verbose = boolean(env, "verbose")
+    reports = parse_reports(_lines(get_input(env, "reports")))
+    fmt = get_input(env, "format", "text")
+    reporting.resolve(fmt, env)
+    source = SourceOptions(
+        platforms=tuple(_lines(get_input(env, "platform"))),
+        username=get_input(env, "registry-username") or env.get("MB_CI_REGISTRY_USERNAME"),
+        password=get_input(env, "registry-password") or env.get("MB_CI_REGISTRY_PASSWORD"),
+    )
+    check = CheckOptions(
+        image=image,
+        repo=get_input(env, "repo-path", "."),
+        policy=get_input(env, "policy") or env.get("MB_CI_POLICY"),
+        dockerfile=get_input(env, "dockerfile") or env.get("MB_CI_DOCKERFILE"),
+        source=source,
+    )
+    out = OutputOptions(format=fmt, reports=reports, verbose=verbose, strict=fail_on == "warning")
+    return Inputs(check, out, fail_on, boolean(env, "badges"), get_input(env, "readme") or None)
 
 
 def trust_workspace(env: MutableMapping[str, str], *paths: str) -> None:
@@ -85,25 +106,6 @@ def trust_workspace(env: MutableMapping[str, str], *paths: str) -> None:
         env[f"GIT_CONFIG_VALUE_{count}"] = path
         count += 1
     env["GIT_CONFIG_COUNT"] = str(count)
-
-
-def output_block(name: str, value: str) -> str:
-    """``name<<DELIM`` … ``DELIM`` with a random delimiter the value does not contain, so no
-    line of a label value can end the block early and set another output."""
-    delimiter = f"ghadelimiter_{secrets.token_hex(16)}"
-    while delimiter in value:  # pragma: no cover - 128 random bits
-        delimiter = f"ghadelimiter_{secrets.token_hex(16)}"
-    return f"{name}<<{delimiter}\n{value}\n{delimiter}\n"
-
-
-def _append(path: str | None, text: str) -> None:
-    if not path:
-        return
-    try:
-        with open(path, "a", encoding="utf-8") as fh:
-            fh.write(text)
-    except OSError as e:
-        raise UsageError(f"{path}: cannot write: {e.strerror}") from e
 
 
 def outputs_for(report: Report, fail_on: str, paths: list[str], badges: str) -> dict[str, str]:
@@ -146,98 +148,58 @@ def _relative_to_workspace(report: Report, workspace: str) -> Report:
     return dataclasses.replace(report, dockerfile=under(report.dockerfile), findings=findings)
 
 
-def _badges(env: Mapping[str, str], args: argparse.Namespace, report: Report) -> str:
-    """The badge snippet, and the README's block updated when ``readme`` is set."""
-    if not boolean(env, "badges"):
-        return ""
-    from mb_ci.badges import plan as badges
-
-    options = argparse.Namespace(**vars(args))
-    options.readme = get_input(env, "readme") or None
-    plan = badges.plan(args.image, options, facts=report.image)
+def _badges(inputs: Inputs, report: Report) -> str:
+    """The badge snippet from the image already inspected, and the README's block updated
+    when ``readme`` is set."""
+    from mb_ci.badges.plan import BadgeOptions, apply, plan
     from mb_ci.safety import printable
 
-    for note in plan.notes:
+    options = BadgeOptions(
+        repo=inputs.check.repo,
+        policy=inputs.check.policy,
+        readme=inputs.readme,
+        source=inputs.check.source,
+    )
+    badges = plan(inputs.check.image, options, facts=report.image)
+    for note in badges.notes:
         sys.stderr.write(f"mb-ci: note: {printable(note)} (badge left out)\n")
-    if options.readme or plan.files:
-        for path in badges.apply(plan):
-            sys.stderr.write(f"mb-ci: wrote {printable(path)}\n")
-    return str(plan.snippet)
+    for path in apply(badges):
+        sys.stderr.write(f"mb-ci: wrote {printable(path)}\n")
+    return badges.snippet
 
 
 def run(env: MutableMapping[str, str]) -> int:
-    from mb_ci import report as reporting
-    from mb_ci.cli import build_parser
-    from mb_ci.commands.check import build_report
-    from mb_ci.commands.common import parse_reports, render_options
-    from mb_ci.fsutil import make_parents, write_text
+    from mb_ci import output, pipeline
 
-    argv, fail_on = check_argv(env)
-    args = build_parser(only="check").parse_args(argv)
-    reports = parse_reports(args.report)
-    fmt = reporting.resolve(args.format, env)
+    inputs = read_inputs(env)
     workspace = env.get("GITHUB_WORKSPACE") or os.getcwd()
-    trust_workspace(env, str(Path(workspace).resolve()), str(Path(args.repo).resolve()))
-    if get_input(env, "registry-password"):
-        env["MB_CI_REGISTRY_PASSWORD"] = get_input(env, "registry-password")
-    report = _relative_to_workspace(build_report(args), workspace)
-    options = render_options(args, False)
-
-    if fmt == "github":
-        # annotations are the point of this format, and it escapes every value for the runner;
-        # inside stop-commands they would be shown as text and never become annotations
-        sys.stdout.write(reporting.render(report, fmt, options))
-    else:
-        # The human report can quote label values; stop-commands makes sure none is taken for a
-        # workflow command even if an escape were missed (actions/toolkit "stop-commands").
-        from mb_ci.report.github import annotation_lines
-
-        token = secrets.token_hex(16)
-        sys.stdout.write(f"::stop-commands::{token}\n")
-        sys.stdout.write(reporting.render(report, fmt, options))
-        sys.stdout.write(f"::{token}::\n")
-        sys.stdout.write("".join(line + "\n" for line in annotation_lines(report)))
-    sys.stdout.flush()
-
-    paths = []
-    for extra_fmt, path in reports:
-        make_parents(path)
-        write_text(path, reporting.render(report, extra_fmt, options))
-        paths.append(path)
-    badge_markdown = _badges(env, args, report)
-
-    from mb_ci.report.summary import render as summary
-
-    _append(env.get("GITHUB_STEP_SUMMARY"), summary(report, options))
-    outputs = outputs_for(report, fail_on, paths, badge_markdown)
-    _append(env.get("GITHUB_OUTPUT"), "".join(output_block(k, v) for k, v in outputs.items()))
-    if fail_on == "never" or outputs["result"] == "pass":
+    trust_workspace(env, str(Path(workspace).resolve()), str(Path(inputs.check.repo).resolve()))
+    report = _relative_to_workspace(pipeline.check_image(inputs.check), workspace)
+    paths = output.emit_in_action(report, inputs.out, env)
+    badge_markdown = _badges(inputs, report) if inputs.badges else ""
+    output.step_summary(report, inputs.out, env)
+    outputs = outputs_for(report, inputs.fail_on, paths, badge_markdown)
+    output.set_outputs(env, outputs)
+    if inputs.fail_on == "never" or outputs["result"] == "pass":
         return EXIT_OK
-    return 1
+    return EXIT_FINDINGS
 
 
 def main(env: MutableMapping[str, str] | None = None) -> int:
-    """Run the Action; on an operational failure, annotate it and set ``result=error``."""
-    from mb_ci.report.github import command
-    from mb_ci.safety import printable, redact
+    """Run the Action; on any failure, annotate it and set ``result=error`` as well."""
+    from mb_ci import output
+    from mb_ci.errors import handle
 
-    env = os.environ if env is None else env
-    try:
-        return run(env)
-    except (MbCiError, SystemExit, Exception) as e:
-        if isinstance(e, MbCiError):
-            code, text = e.exit_code, str(e)
-        elif isinstance(e, SystemExit):  # argparse refused a value taken from an input
-            code, text = EXIT_USAGE, "an input is not valid for mb-ci check (see above)"
-        else:
-            code, text = EXIT_INTERNAL, f"internal error: {type(e).__name__}: {e}"
-        sys.stdout.write(command("error", {"title": "mb-ci"}, printable(redact(text), 1000)) + "\n")
-        sys.stdout.flush()
+    environ = os.environ if env is None else env
+
+    def failed(_code: int, message: str) -> None:
+        output.error_annotation(message)
         try:
-            _append(env.get("GITHUB_OUTPUT"), output_block("result", "error"))
+            output.append(environ.get("GITHUB_OUTPUT"), output_block("result", "error"))
         except MbCiError:
             pass
-        return code
+
+    return handle(lambda: run(environ), failed)
 
 
 if __name__ == "__main__":

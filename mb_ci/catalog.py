@@ -198,3 +198,15 @@ _DEFS: tuple[tuple[str, Severity, str, str], ...] = (
 )
 
 CHECKS: dict[str, CheckInfo] = {d[0]: CheckInfo(*d) for d in _DEFS}
+
+
+class UnknownCheck(LookupError):
+    """A check id that is not in the catalogue: a bug where it is written, never a user error."""
+
+
+def get(check: str) -> CheckInfo:
+    """The catalogue's entry for ``check``; an id that is not there raises at once."""
+    try:
+        return CHECKS[check]
+    except KeyError:
+        raise UnknownCheck(f"check id '{check}' is not in mb_ci.catalog.CHECKS") from None

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import os
 import sys
 from collections.abc import Sequence
 from types import ModuleType
 
 from mb_ci import __version__
 from mb_ci.commands import COMMANDS
-from mb_ci.errors import EXIT_INTERNAL, EXIT_USAGE, MbCiError
+from mb_ci.errors import EXIT_USAGE
 
 EPILOG = """\
 exit codes: 0 passed, 1 error-level findings, 2 usage or policy error,
@@ -76,40 +75,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from mb_ci.safety import printable, redact
+    from mb_ci.errors import handle
 
-    try:
-        code: int = args._run(args)
-        return code
-    except MbCiError as e:
-        sys.stderr.write(f"mb-ci: error: {printable(redact(str(e)), 1000)}\n")
-        return e.exit_code
-    except KeyboardInterrupt:
-        sys.stderr.write("mb-ci: interrupted\n")
-        return 130
-    except BrokenPipeError:
-        # the reader went away (e.g. `| head`); not an error of ours
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        return 0
-    except Exception as e:  # the one place that turns a bug into exit 4 and a log to paste
-        return _crash(e)
-
-
-def _crash(error: Exception) -> int:
-    import tempfile
-    import traceback
-
-    from mb_ci.safety import redact, safe
-
-    text = redact("".join(traceback.format_exception(error)))
-    try:
-        fd, path = tempfile.mkstemp(prefix="mb-ci-crash-", suffix=".log")
-        with os.fdopen(fd, "w") as fh:
-            fh.write(f"mb-ci {__version__} on Python {sys.version.split()[0]}\n")
-            fh.write(f"argv: {redact(' '.join(sys.argv))}\n\n{text}")
-        where = f"; details in {path} (please attach it to an issue)"
-    except OSError:
-        where = ""
-    sys.stderr.write(f"mb-ci: internal error: {type(error).__name__}: {safe(str(error))}{where}\n")
-    return EXIT_INTERNAL
+    return handle(lambda: int(args._run(args)))

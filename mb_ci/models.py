@@ -218,6 +218,17 @@ class Finding:
             "detail": dict(self.detail),
         }
 
+    def redacted_dict(self) -> dict[str, Any]:
+        """``as_dict`` with credentials redacted from every text, as the JSON documents show it."""
+        from mb_ci.safety import redact
+
+        data = self.as_dict()
+        for key in ("message", "expected", "actual"):
+            if data[key] is not None:
+                data[key] = redact(data[key])
+        data["detail"] = {k: redact(v) for k, v in sorted(self.detail.items())}
+        return data
+
 
 @dataclass(frozen=True)
 class Report:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from mb_ci import values
-from mb_ci.catalog import CHECKS
+from mb_ci.catalog import CHECKS, get
 from mb_ci.errors import PolicyError
 from mb_ci.models import Severity
 from mb_ci.vocab import PRESETS
@@ -68,14 +68,17 @@ class Policy:
     git: GitPolicy = field(default_factory=GitPolicy)
     badges: Mapping[str, Any] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        for check in self.severities:  # load() names a misspelled id in the file (exit 2)
+            get(check)
+
     def severity(self, check: str, label: str | None = None) -> Severity:
         rule = self.labels.get(label) if label else None
         if rule is not None and rule.severity is not None:
             return rule.severity
         if check in self.severities:
             return self.severities[check]
-        info = CHECKS.get(check)
-        return info.severity if info else Severity.ERROR
+        return get(check).severity
 
     def required_keys(self) -> tuple[str, ...]:
         keys = [k for k in PRESETS[self.preset] if not self._rule_says(k, "required", False)]

@@ -1,4 +1,42 @@
 """The fleet audit: targets, rows, filters, merged shards, and its reports.
 
-Nothing is imported here, so `import mb_ci.audit.model` stays light.
+Only the table of formats is here (``Reporter`` entries, as ``mb_ci.report.REPORTERS``), and
+it imports its reporters on first use, so that `import mb_ci.audit.model` stays light.
 """
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from mb_ci.report import RenderOptions, Reporter
+
+if TYPE_CHECKING:
+    from mb_ci.audit.model import AuditResult
+
+
+def _text(result: AuditResult, options: RenderOptions) -> str:
+    from mb_ci.audit import report_text
+
+    return report_text.render(result, options)
+
+
+def _json(result: AuditResult, options: RenderOptions) -> str:
+    from mb_ci.audit import report_json
+
+    return report_json.render(result, options)
+
+
+def _csv(result: AuditResult, options: RenderOptions) -> str:
+    from mb_ci.audit import report_csv
+
+    return report_csv.render(result, options)
+
+
+FORMATS: dict[str, Reporter[AuditResult]] = {
+    f.name: f
+    for f in (
+        Reporter("text", _text, "a table for people (default)"),
+        Reporter("json", _json, "the mb-ci/audit envelope (what --merge reads)"),
+        Reporter("csv", _csv, "one row per image"),
+    )
+}

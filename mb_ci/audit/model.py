@@ -147,9 +147,9 @@ def judge(
     strict: bool = False,
     now: dt.datetime | None = None,
 ) -> AuditRow:
-    from mb_ci.checks import check_image
+    from mb_ci.pipeline import check
 
-    result = check_image(image, git, ci, policy, now)
+    result = check(image, git, ci, policy, now)
     errors = any(f.severity is Severity.ERROR for f in result.findings)
     warnings = any(f.severity is Severity.WARNING for f in result.findings)
     first = image.platforms[0] if image.platforms else None
@@ -206,7 +206,6 @@ def run(
 
 
 def row_dict(row: AuditRow) -> dict[str, Any]:
-    from mb_ci.report.json_report import finding_dict
     from mb_ci.safety import redact
 
     return {
@@ -223,7 +222,7 @@ def row_dict(row: AuditRow) -> dict[str, Any]:
         "no_origin": row.no_origin,
         "error": redact(row.error) if row.error else None,
         "labels": {k: redact(v) for k, v in sorted(row.labels.items())},
-        "findings": [finding_dict(f) for f in row.findings],
+        "findings": [f.redacted_dict() for f in row.findings],
     }
 
 

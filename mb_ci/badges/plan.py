@@ -2,15 +2,33 @@
 
 from __future__ import annotations
 
-import argparse
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from mb_ci.badges.core import KINDS, Badge, Settings
 from mb_ci.errors import MbCiError, ReadmeError, UsageError
 from mb_ci.models import ImageFacts, PlatformFacts
+from mb_ci.sources.options import SourceOptions
+
+
+@dataclass(frozen=True)
+class BadgeOptions:
+    """What to draw and where: the command's ``badges`` options and the Action's inputs.
+
+    None means the policy's ``badges`` section decides, else the built-in default.
+    """
+
+    repo: str = "."
+    policy: str | None = None
+    style: str | None = None
+    svg_dir: str | None = None
+    markup: str = "markdown"
+    only: str | None = None
+    size_unit: str | None = None
+    readme: str | None = None
+    create: bool = False
+    source: SourceOptions = field(default_factory=SourceOptions)
 
 
 @dataclass(frozen=True)
@@ -25,19 +43,13 @@ class Plan:
     sizes: tuple[str, ...] = ()  # where each platform's size came from, for --verbose
 
 
-def _get(options: Any, name: str, default: Any = None) -> Any:
-    value = getattr(options, name, default)
-    return default if value is None else value
-
-
-def settings_for(options: Any) -> Settings:
+def settings_for(options: BadgeOptions) -> Settings:
     """Policy ``badges`` section, then command-line overrides."""
     from mb_ci.badges.core import settings_from
-    from mb_ci.commands.common import policy_for
+    from mb_ci.pipeline import load_policy
 
-    ns = argparse.Namespace(policy=_get(options, "policy"), repo=_get(options, "repo", "."))
-    section = dict(policy_for(ns).badges)
-    only = _get(options, "only")
+    section = dict(load_policy(options.repo, options.policy).badges)
+    only = options.only
     order = None
     if only:
         order = tuple(k.strip() for k in str(only).split(",") if k.strip())
@@ -47,9 +59,9 @@ def settings_for(options: Any) -> Settings:
     return settings_from(
         section,
         order=order,
-        style=_get(options, "style"),
-        svg_dir=_get(options, "svg_dir"),
-        size_unit=_get(options, "size_unit"),
+        style=options.style,
+        svg_dir=options.svg_dir,
+        size_unit=options.size_unit,
     )
 
 
@@ -66,7 +78,7 @@ def select_platforms(facts: ImageFacts, wanted: tuple[str, ...]) -> ImageFacts:
     return replace(facts, platforms=kept)
 
 
-def _tags(options: Any, facts: ImageFacts) -> tuple[str, ...]:
+def _tags(options: BadgeOptions, facts: ImageFacts) -> tuple[str, ...]:
     """Git tags at HEAD, to spell the version badge's tag as the repository does (v1.2 or 1.2)."""
     from mb_ci.vocab import LS, OCI
 
@@ -76,29 +88,29 @@ def _tags(options: Any, facts: ImageFacts) -> tuple[str, ...]:
     from mb_ci.facts import git as gitfacts
 
     try:
-        return gitfacts.read(_get(options, "repo", ".")).tags
+        return gitfacts.read(options.repo).tags
     except MbCiError:
         return ()
 
 
-def plan(image_ref: str, options: Any, facts: ImageFacts | None = None) -> Plan:
-    """Everything ``badges`` would write, computed and nothing written."""
-    from mb_ci import sources
+def plan(image_ref: str, options: BadgeOptions, facts: ImageFacts | None = None) -> Plan:
+    """Everything ``badges`` would write, computed and nothing written; ``facts``: an image
+    already inspected (the Action's), else ``image_ref`` is."""
+    from mb_ci import pipeline
     from mb_ci.badges import readme
     from mb_ci.badges import svg as badge_svg
     from mb_ci.badges.core import build, render, shields_url
-    from mb_ci.commands.common import source_options
 
     settings = settings_for(options)
-    markup = _get(options, "markup", "markdown")
+    markup = options.markup
     if facts is None:
-        facts = sources.inspect(image_ref, source_options(options))
-    facts = select_platforms(facts, tuple(_get(options, "platform", ())))
+        facts = pipeline.inspect(image_ref, options.source)
+    facts = select_platforms(facts, options.source.platforms)
     badges, notes = build(
         facts, settings, _tags(options, facts) if "version" in settings.order else ()
     )
     sizes = tuple(_size_basis(facts.transport, p) for p in facts.platforms)
-    readme_path = _get(options, "readme")
+    readme_path = options.readme
     base = Path(readme_path).parent if readme_path else Path(".")
     files: dict[str, bytes] = {}
 
@@ -118,16 +130,14 @@ def plan(image_ref: str, options: Any, facts: ImageFacts | None = None) -> Plan:
         with open(readme_path, "rb") as fh:  # bounded: readme.update refuses what is larger
             old: bytes | None = fh.read(readme.MAX_README_BYTES + 1)
     except FileNotFoundError:
-        if not _get(options, "create", False):
+        if not options.create:
             raise ReadmeError(
                 f"{readme_path}: no such file", "pass --create to start one"
             ) from None
         old = None
     except OSError as e:
         raise ReadmeError(f"{readme_path}: cannot read: {e.strerror}") from e
-    new = readme.update(
-        old or b"", snippet, name=readme_path, markup=markup, create=_get(options, "create", False)
-    )
+    new = readme.update(old or b"", snippet, name=readme_path, markup=markup, create=options.create)
     return Plan(snippet, badges, files, (readme_path, old, new), notes, sizes)
 
 
@@ -144,13 +154,8 @@ def _size_basis(transport: str, platform: PlatformFacts) -> str:
     return f"{platform.name}: no size shown, {transport} {why}; layer count only"
 
 
-def render_for(image_ref: str, options: Any) -> tuple[str, dict[str, bytes]]:
-    """The snippet and the SVG files (path -> bytes) for ``image_ref``; writes nothing.
-
-    ``options`` is anything with the command's attribute names (an ``argparse.Namespace``);
-    missing ones take their defaults: style, svg_dir, markup, only, size_unit, readme, policy,
-    repo, platform, username, timeout ...
-    """
+def render_for(image_ref: str, options: BadgeOptions) -> tuple[str, dict[str, bytes]]:
+    """The snippet and the SVG files (path -> bytes) for ``image_ref``; writes nothing."""
     p = plan(image_ref, options)
     return p.snippet, p.files
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from mb_ci.catalog import get
 from mb_ci.models import Finding, Severity
 from mb_ci.policy import Policy
 
@@ -18,6 +19,7 @@ class Findings:
     checked: list[str] = field(default_factory=list)
 
     def ran(self, check: str) -> None:
+        get(check)  # a misspelled id fails where it is emitted
         if check not in self.checked:
             self.checked.append(check)
 

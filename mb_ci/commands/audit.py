@@ -7,6 +7,7 @@ import os
 import sys
 from typing import TYPE_CHECKING, TextIO
 
+from mb_ci.audit import FORMATS
 from mb_ci.commands import COMMANDS
 
 if TYPE_CHECKING:
@@ -15,7 +16,6 @@ if TYPE_CHECKING:
 
 NAME = "audit"
 HELP = COMMANDS[NAME]
-FORMATS = {"text": "report_text", "json": "report_json", "csv": "report_csv"}
 
 
 def default_jobs() -> int:
@@ -90,21 +90,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_source_options(parser)
 
 
-def _reports(specs: list[str]) -> list[tuple[str, str]]:
-    from mb_ci.errors import UsageError
-
-    out = []
-    for spec in specs:
-        fmt, sep, path = spec.partition("=")
-        if not sep or not path or fmt not in FORMATS:
-            raise UsageError(
-                f"--report {spec}: expected FORMAT=PATH with FORMAT text, json or csv",
-                "e.g. --report json=audit.json",
-            )
-        out.append((fmt, path))
-    return out
-
-
 def _filters(args: argparse.Namespace) -> Filters:
     from mb_ci.audit import filters as audit_filters
 
@@ -121,8 +106,11 @@ def run(args: argparse.Namespace) -> int:
 
     from mb_ci.audit import filters as audit_filters
     from mb_ci.errors import UsageError
+    from mb_ci.output import OutputOptions, emit_audit, parse_audit_reports
 
-    reports = _reports(args.report)
+    out = OutputOptions(
+        format=args.format, output=args.output, reports=parse_audit_reports(args.report)
+    )
     filters = _filters(args)
     shard = audit_filters.parse_shard(args.shard) if args.shard else None
     if args.jobs < 1 or args.jobs > 256:
@@ -141,7 +129,7 @@ def run(args: argparse.Namespace) -> int:
         )
     else:
         result = _audit(args, filters, shard)
-    _emit(result, args, reports)
+    emit_audit(result, out)
     return result.exit_code(args.report_only)
 
 
@@ -152,9 +140,8 @@ def _audit(
     from mb_ci.audit import fleet
     from mb_ci.audit import model as audit
     from mb_ci.commands.common import policy_for, source_options
-    from mb_ci.errors import CheckoutError, UsageError
-    from mb_ci.facts import ci as ci_env
-    from mb_ci.facts import git as gitfacts
+    from mb_ci.errors import UsageError
+    from mb_ci.pipeline import read_context
     from mb_ci.sources import split_reference
 
     if "-" in args.from_file and args.password_stdin:
@@ -168,14 +155,8 @@ def _audit(
         raise UsageError("nothing to audit", "give references, --from-file FILE or --running")
     options = source_options(args)
     policy = policy_for(args)
-    ci = ci_env.read(os.environ)
-    git = None
-    if not args.no_git:
-        try:
-            git = gitfacts.read(args.repo, policy.git.remote, ci)
-        except CheckoutError:
-            git = None  # not a checkout: the audit judges the policy only
-    ci = ci_env.resolve(ci, git)
+    # not a checkout: the audit judges the policy only
+    git, ci = read_context(args.repo, policy, args.no_git, optional=True)
     inspector = fleet.Inspector(options)
     try:
         if args.all_tags:
@@ -209,34 +190,6 @@ def _audit(
     )
 
 
-def _render(result: AuditResult, fmt: str, color: bool) -> str:
-    import importlib
-
-    from mb_ci.report import RenderOptions
-
-    module = importlib.import_module(f"mb_ci.audit.{FORMATS[fmt]}")
-    text: str = module.render(result, RenderOptions(color=color))
-    return text
-
-
-def _emit(result: AuditResult, args: argparse.Namespace, reports: list[tuple[str, str]]) -> None:
-    from mb_ci.audit.report_text import summary_line
-    from mb_ci.fsutil import write_text
-
-    to_tty = args.output is None and sys.stdout.isatty()
-    color = to_tty and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
-    text = _render(result, args.format, bool(color))
-    for fmt, path in reports:
-        write_text(path, _render(result, fmt, False))
-    if args.output:
-        write_text(args.output, text)
-    else:
-        sys.stdout.write(text)
-        sys.stdout.flush()
-    if args.output or args.format != "text":
-        sys.stderr.write(f"mb-ci audit: {summary_line(result.summary, len(result.rows))}\n")
-
-
 class Progress:
     """A bar that redraws itself on a terminal; one plain line per image anywhere else."""
 
@@ -244,7 +197,7 @@ class Progress:
 
     def __init__(self, stream: TextIO) -> None:
         self.stream = stream
-        self.tty = bool(getattr(stream, "isatty", lambda: False)())
+        self.tty = stream.isatty()
         self.failed = 0
         self.drawn = False
 

@@ -8,12 +8,13 @@ import os
 import sys
 
 from mb_ci.badges.core import KINDS, MARKUPS, SIZE_UNITS, STYLES
-from mb_ci.badges.plan import Plan, apply, plan, stale
+from mb_ci.badges.plan import BadgeOptions, Plan, apply, plan, stale
 from mb_ci.commands import COMMANDS
 from mb_ci.commands.common import (
     add_common,
     add_image_argument,
     add_source_options,
+    source_options,
 )
 from mb_ci.errors import EXIT_FINDINGS, EXIT_OK, UsageError
 from mb_ci.safety import json_dumps
@@ -87,9 +88,24 @@ def _document(p: Plan, markup: str, written: list[str] | None) -> str:
     return json_dumps(doc)
 
 
+def badge_options(args: argparse.Namespace) -> BadgeOptions:
+    return BadgeOptions(
+        repo=args.repo,
+        policy=args.policy,
+        style=args.style,
+        svg_dir=args.svg_dir,
+        markup=args.markup,
+        only=args.only,
+        size_unit=args.size_unit,
+        readme=args.readme,
+        create=args.create,
+        source=source_options(args),
+    )
+
+
 def run(args: argparse.Namespace) -> int:
-    from mb_ci.commands.common import parse_reports
-    from mb_ci.fsutil import write_text
+    from mb_ci import output
+    from mb_ci.output import OutputOptions, parse_reports
     from mb_ci.report import resolve
     from mb_ci.safety import printable
 
@@ -98,7 +114,7 @@ def run(args: argparse.Namespace) -> int:
     for f in [fmt, *(f for f, _ in reports)]:
         if f not in ("text", "json"):
             raise UsageError(f"badges: format '{f}' does not apply", "use text or json")
-    p = plan(args.image, args)
+    p = plan(args.image, badge_options(args))
     if args.verbose:
         for line in p.sizes:
             sys.stderr.write(f"mb-ci: {printable(line)}\n")
@@ -124,10 +140,6 @@ def run(args: argparse.Namespace) -> int:
         "text": p.snippet + "\n" if p.snippet else "",
         "json": _document(p, args.markup, written),
     }
-    for f, path in reports:
-        write_text(path, texts[f])
-    if args.output:
-        write_text(args.output, texts[fmt])
-    else:
-        sys.stdout.write(texts[fmt])
+    out = OutputOptions(format=fmt, output=args.output, reports=reports)
+    output.write(lambda f, _color: texts[f], out, fmt)
     return EXIT_FINDINGS if failed else EXIT_OK

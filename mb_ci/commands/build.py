@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from mb_ci.commands import COMMANDS
-from mb_ci.commands.common import add_common, emit
+from mb_ci.commands.common import add_common, output_options
 
 if TYPE_CHECKING:
     from mb_ci.dockerfile.parse import LabelFact
@@ -72,41 +72,23 @@ def parse_pairs(items: list[str], option: str) -> dict[str, str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from mb_ci import report as reporting
+    from mb_ci import output, pipeline
     from mb_ci.build.engine import BuildRequest, build
-    from mb_ci.checks import check_image
-    from mb_ci.commands.common import parse_reports, policy_for
+    from mb_ci.commands.common import policy_for
     from mb_ci.dockerfile.parse import evaluate, read
     from mb_ci.errors import ImageError
-    from mb_ci.facts import ci as ci_env
     from mb_ci.facts import derive as generate
-    from mb_ci.facts import git as gitfacts
-    from mb_ci.models import Report
-    from mb_ci.report.locations import locate
     from mb_ci.sources import daemon
 
-    reporting.resolve(args.format)
-    parse_reports(args.report)  # usage errors before any work is done
+    out = output_options(args)  # usage errors before any work is done
     user_labels = parse_pairs(args.label, "--label")
     user_args = parse_pairs(args.build_arg, "--build-arg")
     policy = policy_for(args)
-    ci = ci_env.read(os.environ)
-    git = gitfacts.read(args.repo, policy.git.remote, ci)
-    ci = ci_env.resolve(ci, git)
+    git, ci = pipeline.read_checkout(args.repo, policy)
     dockerfile = args.file or os.path.join(args.context, "Dockerfile")
     parsed = read(dockerfile)
     final = evaluate(parsed, args.target)
-    revision, commit_time = generate.revision(git, ci, policy.git.accept)
-    created = generate.created_time(args.created, git, os.environ, commit_time=commit_time)
-    values = generate.concepts(
-        git,
-        created,
-        ci.repository_url,
-        revision,
-        allow_v_prefix=policy.git.allow_v_prefix,
-        ref_name=ci.ref_name,
-    )
-    generate.warn_no_source(values, policy.git.remote)
+    values = generate.values_for(git, ci, policy.git, args.created, os.environ)
     if "version" not in values and not _sets_version(final.labels):
         values["version"] = fallback_version(git)
     preset = policy.preset if policy.preset in ("label-schema", "both") else "oci"
@@ -133,18 +115,8 @@ def run(args: argparse.Namespace) -> int:
     built = image_id.removeprefix("sha256:")
     if image.image_id and not image.image_id.removeprefix("sha256:").startswith(built):
         raise ImageError(f"{args.tag[0]} was re-tagged while mb-ci checked it", "build again")
-    result = check_image(image, git, ci, policy)
-    report = Report(
-        command=NAME,
-        subject=args.tag[0],
-        findings=result.findings,
-        image=image,
-        git=git,
-        ci=ci,
-        matched_commit=result.matched_commit,
-        checked=result.checked,
-    )
-    return emit(locate(report, dockerfile, policy.path), args)
+    report = pipeline.report(NAME, args.tag[0], image, git, ci, policy, dockerfile)
+    return output.emit(report, out)
 
 
 def _sets_version(labels: Mapping[str, LabelFact]) -> bool:

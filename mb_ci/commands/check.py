@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import argparse
 import os
+from typing import TYPE_CHECKING
 
 from mb_ci.commands import COMMANDS
 from mb_ci.commands.common import (
     add_common,
     add_image_argument,
     add_source_options,
-    emit,
-    policy_for,
+    output_options,
     source_options,
 )
-from mb_ci.models import Report
+
+if TYPE_CHECKING:
+    from mb_ci.pipeline import CheckOptions
 
 NAME = "check"
 HELP = COMMANDS[NAME]
@@ -39,37 +41,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    return emit(build_report(args), args)
+    from mb_ci import output, pipeline
+
+    out = output_options(args)  # a bad --format or --report: exit 2 before any work is done
+    return output.emit(pipeline.check_image(check_options(args)), out)
 
 
-def build_report(args: argparse.Namespace) -> Report:
-    """Inspect, check and locate: everything but the output (the Action shares this)."""
-    from mb_ci import report as reporting
-    from mb_ci import sources
-    from mb_ci.checks import check_image
-    from mb_ci.commands.common import parse_reports
-    from mb_ci.facts import ci as ci_env
-    from mb_ci.facts import git as gitfacts
-    from mb_ci.report.locations import locate
+def check_options(args: argparse.Namespace) -> CheckOptions:
+    from mb_ci.pipeline import CheckOptions
 
-    # a bad --format or --report is a usage error (exit 2) before any work is done
-    reporting.resolve(args.format)
-    parse_reports(args.report)
-    policy = policy_for(args)
-    options = source_options(args)
-    ci = ci_env.read(os.environ)
-    git = None if args.no_git else gitfacts.read(args.repo, policy.git.remote, ci)
-    ci = ci_env.resolve(ci, git)
-    image = sources.inspect(args.image, options)
-    result = check_image(image, git, ci, policy)
-    report = Report(
-        command=NAME,
-        subject=args.image,
-        findings=result.findings,
-        image=image,
-        git=git,
-        ci=ci,
-        matched_commit=result.matched_commit,
-        checked=result.checked,
+    return CheckOptions(
+        image=args.image,
+        repo=args.repo,
+        policy=args.policy,
+        dockerfile=args.dockerfile,
+        no_git=args.no_git,
+        source=source_options(args),
     )
-    return locate(report, getattr(args, "dockerfile", None), policy.path)

@@ -33,30 +33,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from mb_ci import output
     from mb_ci.commands.common import policy_for
-    from mb_ci.facts import ci as ci_env
     from mb_ci.facts import derive as generate
-    from mb_ci.facts import git as gitfacts
-    from mb_ci.fsutil import write_text
+    from mb_ci.pipeline import read_checkout
 
     policy = policy_for(args)
-    ci = ci_env.read(os.environ)
-    git = gitfacts.read(args.repo, policy.git.remote, ci)
-    ci = ci_env.resolve(ci, git)
+    git, ci = read_checkout(args.repo, policy)
     for problem in ci.problems:
         sys.stderr.write(f"mb-ci: warning: {problem}; labelling HEAD\n")
-    # the commit `check` accepts in this CI context, and created from that commit's time
-    revision, commit_time = generate.revision(git, ci, policy.git.accept)
-    created = generate.created_time(args.created, git, os.environ, commit_time=commit_time)
-    values = generate.concepts(
-        git,
-        created,
-        ci.repository_url,
-        revision,
-        allow_v_prefix=policy.git.allow_v_prefix,
-        ref_name=ci.ref_name,
-    )
-    generate.warn_no_source(values, policy.git.remote)
+    values = generate.values_for(git, ci, policy.git, args.created, os.environ)
     preset = args.preset or policy.preset
     lbls = generate.labels(values, preset)
     if args.format == "json":
@@ -67,8 +53,5 @@ def run(args: argparse.Namespace) -> int:
         text = generate.as_env(values)
     else:
         text = generate.as_github_output(values, lbls)
-    if args.output:
-        write_text(args.output, text)
-    else:
-        sys.stdout.write(text)
+    output.write(lambda _format, _color: text, output.OutputOptions(output=args.output), "text")
     return 0

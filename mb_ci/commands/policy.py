@@ -31,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
     if args.policy_command == "schema":
         sys.stdout.write(policy.schema_text())
         return 0
-    from mb_ci.commands.common import checkout_root
+    from mb_ci.pipeline import checkout_root
 
     path = policy.find_policy(checkout_root(args.repo), args.file or os.environ.get("MB_CI_POLICY"))
     if path is None:

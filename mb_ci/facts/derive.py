@@ -7,12 +7,16 @@ import re
 import secrets
 import shlex
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from mb_ci.errors import UsageError
 from mb_ci.facts import urls
 from mb_ci.models import CiFacts, GitFacts
 from mb_ci.values import parse_rfc3339
 from mb_ci.vocab import CONCEPTS, LS
+
+if TYPE_CHECKING:
+    from mb_ci.policy import GitPolicy
 
 _SEMVER_TAG = re.compile(r"^[vV](\d+\.\d+\.\d+.*)$")
 _VERSION_TAG = re.compile(r"^[vV]?\d+\.\d+\.\d+")
@@ -165,3 +169,22 @@ def warn_no_source(values: Mapping[str, str], remote: str) -> None:
             f"mb-ci: warning: the checkout has no remote '{remote}' and CI names no repository: "
             "no source label (add the remote, or set git.remote in the policy)\n"
         )
+
+
+def values_for(
+    git: GitFacts, ci: CiFacts, policy: GitPolicy, created: str | None, env: Mapping[str, str]
+) -> dict[str, str]:
+    """Every concept git and CI give: the commit ``check`` accepts in this CI context, and
+    ``created`` (``--created``) from that commit's time; a warning when there is no source."""
+    rev, commit_time = revision(git, ci, policy.accept)
+    when = created_time(created, git, env, commit_time=commit_time)
+    values = concepts(
+        git,
+        when,
+        ci.repository_url,
+        rev,
+        allow_v_prefix=policy.allow_v_prefix,
+        ref_name=ci.ref_name,
+    )
+    warn_no_source(values, policy.remote)
+    return values

@@ -59,13 +59,9 @@ def git_dict(git: GitFacts) -> dict[str, Any]:
 
 def finding_dict(finding: Finding, report: Report | None = None) -> dict[str, Any]:
     """The finding; ``file`` names the file ``line`` is in (the Dockerfile, or the policy)."""
-    data = finding.as_dict()
+    data = finding.redacted_dict()
     if report is not None:
         data["file"], data["line"] = place(finding, report)
-    for key in ("message", "expected", "actual"):
-        if data[key] is not None:
-            data[key] = redact(data[key])
-    data["detail"] = _clean(finding.detail)
     return data
 
 

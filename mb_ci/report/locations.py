@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import shlex
 from pathlib import Path
 
+from mb_ci.dockerfile.scan import label_lines
 from mb_ci.models import Finding, Report
 
-MAX_DOCKERFILE_BYTES = 1024 * 1024
+__all__ = ["label_lines", "locate", "place", "relative_to_checkout"]
 
 
 def default_dockerfile(root: str | os.PathLike[str] | None) -> str | None:
@@ -22,65 +22,6 @@ def default_dockerfile(root: str | os.PathLike[str] | None) -> str | None:
         return None
     candidate = Path(root) / "Dockerfile"
     return str(candidate) if candidate.is_file() else None
-
-
-def label_lines(path: str | os.PathLike[str]) -> dict[str, int]:
-    """Label key -> 1-based line of the ``LABEL`` instruction that sets it (the last one wins).
-
-    Uses the Dockerfile parser of ``mb_ci.dockerfile.parse``; when it refuses the file, a simple
-    scan: instructions joined across ``\\`` continuations, comments skipped, both the
-    ``key=value`` and the legacy ``LABEL key value`` forms.
-    """
-    from mb_ci.dockerfile.parse import label_lines as parsed
-
-    try:
-        return dict(parsed(path))
-    except Exception:  # a parser failure must not lose the report; the scan is good enough
-        return _scan(path)
-
-
-def _scan(path: str | os.PathLike[str]) -> dict[str, int]:
-    try:
-        with open(path, "rb") as fh:
-            text = fh.read(MAX_DOCKERFILE_BYTES).decode("utf-8", "replace")
-    except OSError:
-        return {}
-    out: dict[str, int] = {}
-    start, parts = 0, list[str]()
-    for number, raw in enumerate(text.splitlines(), 1):
-        line = raw.strip()
-        if not parts and (not line or line.startswith("#")):
-            continue
-        if parts and line.startswith("#"):
-            continue  # comment lines inside a continued instruction are dropped by the builder
-        if not parts:
-            start = number
-        if line.endswith("\\"):
-            parts.append(line[:-1])
-            continue
-        parts.append(line)
-        _instruction(" ".join(parts), start, out)
-        parts = []
-    if parts:
-        _instruction(" ".join(parts), start, out)
-    return out
-
-
-def _instruction(text: str, line: int, out: dict[str, int]) -> None:
-    keyword, _, rest = text.partition(" ")
-    if keyword.upper() != "LABEL":
-        return
-    try:
-        words = shlex.split(rest, posix=True)
-    except ValueError:
-        return
-    if words and "=" not in words[0]:
-        out[words[0]] = line  # legacy form: LABEL key value with spaces
-        return
-    for word in words:
-        key, sep, _ = word.partition("=")
-        if sep and key:
-            out[key] = line
 
 
 def checkout_root(path: str | os.PathLike[str]) -> str | None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from mb_ci.errors import UsageError
 from mb_ci.models import ImageFacts
 from mb_ci.sources.options import SourceOptions
 
-__all__ = ["SourceOptions", "inspect", "split_reference"]
+__all__ = ["TRANSPORTS", "SourceOptions", "Transport", "inspect", "split_reference"]
 
 
 def split_reference(ref: str) -> tuple[str, str]:
@@ -27,18 +29,51 @@ def split_reference(ref: str) -> tuple[str, str]:
     return "docker-daemon", ref
 
 
-def inspect(ref: str, options: SourceOptions | None = None) -> ImageFacts:
-    """Read ``ref``'s labels and annotations from the transport it names."""
-    options = options or SourceOptions()
-    transport, rest = split_reference(ref)
-    if transport == "docker-daemon":
-        from mb_ci.sources import daemon
+Transport = Callable[[str, SourceOptions], ImageFacts]
+"""How one transport reads the reference after its ``TRANSPORT:`` prefix."""
 
-        return daemon.inspect(rest, options)
-    if transport == "docker":
-        from mb_ci.sources import registry
 
-        return registry.inspect(rest, options)
+def _daemon(reference: str, options: SourceOptions) -> ImageFacts:
+    from mb_ci.sources import daemon
+
+    return daemon.inspect(reference, options)
+
+
+def _registry(reference: str, options: SourceOptions) -> ImageFacts:
+    from mb_ci.sources import registry
+
+    return registry.inspect(reference, options)
+
+
+def _docker_archive(reference: str, options: SourceOptions) -> ImageFacts:
     from mb_ci.sources import archive
 
-    return archive.inspect(transport, rest, options)
+    return archive.inspect("docker-archive", reference, options)
+
+
+def _oci_archive(reference: str, options: SourceOptions) -> ImageFacts:
+    from mb_ci.sources import archive
+
+    return archive.inspect("oci-archive", reference, options)
+
+
+def _oci(reference: str, options: SourceOptions) -> ImageFacts:
+    from mb_ci.sources import archive
+
+    return archive.inspect("oci", reference, options)
+
+
+# skopeo's transport names; every source is imported on first use (docker, requests are heavy)
+TRANSPORTS: dict[str, Transport] = {
+    "docker-daemon": _daemon,
+    "docker": _registry,
+    "docker-archive": _docker_archive,
+    "oci-archive": _oci_archive,
+    "oci": _oci,
+}
+
+
+def inspect(ref: str, options: SourceOptions | None = None) -> ImageFacts:
+    """Read ``ref``'s labels and annotations from the transport it names."""
+    transport, rest = split_reference(ref)
+    return TRANSPORTS[transport](rest, options or SourceOptions())

@@ -1,0 +1,164 @@
+"""The one road: inspect → check → locate → ``Report``, for every command, audit row and the Action.
+
+Inputs are typed (``CheckOptions``, ``SourceOptions``, a ``Policy``); nothing here sees argv.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from mb_ci.models import CiFacts, GitFacts, ImageFacts, Report
+from mb_ci.sources.options import SourceOptions
+
+if TYPE_CHECKING:
+    from mb_ci.checks import CheckResult
+    from mb_ci.policy import Policy
+
+
+@dataclass(frozen=True)
+class CheckOptions:
+    """What ``check`` (and the Action) needs to judge one image."""
+
+    image: str
+    repo: str = "."
+    policy: str | None = None  # the policy file; None: .mb-ci.yml at the checkout root, if any
+    dockerfile: str | None = None  # where report locations point; None: the checkout's
+    no_git: bool = False
+    source: SourceOptions = field(default_factory=SourceOptions)
+
+
+def checkout_root(repo: str) -> Path:
+    """The checkout root if there is one, else ``repo`` (a missing checkout is found later)."""
+    from mb_ci.errors import CheckoutError
+    from mb_ci.facts.git import find_root
+
+    try:
+        return find_root(repo)
+    except CheckoutError:
+        return Path(repo)
+
+
+def load_policy(repo: str, policy: str | None) -> Policy:
+    """``policy``, else the checkout's ``.mb-ci.yml``, else the defaults."""
+    from mb_ci.policy import find_policy, load
+
+    return load(find_policy(checkout_root(repo), policy))
+
+
+def read_checkout(
+    repo: str, policy: Policy, env: Mapping[str, str] | None = None
+) -> tuple[GitFacts, CiFacts]:
+    """The git checkout and the CI facts, each completing the other."""
+    from mb_ci.facts import ci as ci_env
+    from mb_ci.facts import git as gitfacts
+
+    ci = ci_env.read(os.environ if env is None else env)
+    git = gitfacts.read(repo, policy.git.remote, ci)
+    return git, ci_env.resolve(ci, git)
+
+
+def read_context(
+    repo: str,
+    policy: Policy,
+    no_git: bool = False,
+    env: Mapping[str, str] | None = None,
+    optional: bool = False,
+) -> tuple[GitFacts | None, CiFacts]:
+    """As :func:`read_checkout`, with no checkout (None) under ``no_git``; ``optional``: a
+    folder that is not a checkout judges the policy only (the audit's way)."""
+    from mb_ci.errors import CheckoutError
+    from mb_ci.facts import ci as ci_env
+
+    if not no_git:
+        try:
+            return read_checkout(repo, policy, env)
+        except CheckoutError:
+            if not optional:
+                raise
+    return None, ci_env.resolve(ci_env.read(os.environ if env is None else env), None)
+
+
+def inspect(reference: str, options: SourceOptions) -> ImageFacts:
+    """The image's facts, from the transport its reference names."""
+    from mb_ci import sources
+
+    return sources.inspect(reference, options)
+
+
+def check(
+    image: ImageFacts,
+    git: GitFacts | None,
+    ci: CiFacts,
+    policy: Policy,
+    now: dt.datetime | None = None,
+) -> CheckResult:
+    """The findings on one image (an audit row stops here: it has no Dockerfile)."""
+    from mb_ci.checks import check_image
+
+    return check_image(image, git, ci, policy, now)
+
+
+def report(
+    command: str,
+    subject: str,
+    image: ImageFacts,
+    git: GitFacts | None,
+    ci: CiFacts,
+    policy: Policy,
+    dockerfile: str | None = None,
+) -> Report:
+    """Check the image, then point each finding at its ``LABEL`` line or policy rule."""
+    from mb_ci.report.locations import locate
+
+    result = check(image, git, ci, policy)
+    found = Report(
+        command=command,
+        subject=subject,
+        findings=result.findings,
+        image=image,
+        git=git,
+        ci=ci,
+        matched_commit=result.matched_commit,
+        checked=result.checked,
+    )
+    return locate(found, dockerfile, policy.path)
+
+
+def check_image(options: CheckOptions, command: str = "check") -> Report:
+    """The whole road for one image reference: policy, git and CI, inspect, check, locate."""
+    policy = load_policy(options.repo, options.policy)
+    git, ci = read_context(options.repo, policy, options.no_git)
+    image = inspect(options.image, options.source)
+    return report(command, options.image, image, git, ci, policy, options.dockerfile)
+
+
+def lint(path: str, policy: Policy, target: str | None = None) -> Report:
+    """The road for a Dockerfile before any build: reading it is the inspection."""
+    from mb_ci.checks.dockerfile import check_dockerfile
+    from mb_ci.dockerfile.parse import evaluate, read
+    from mb_ci.models import PlatformFacts
+    from mb_ci.report.locations import relative_to_checkout
+
+    final = evaluate(read(path), target)
+    findings, checked = check_dockerfile(final, policy)
+    labels = {k: f.value for k, f in final.labels.items()}
+    # the final stage's labels, shown by every reporter the way an image's are
+    facts = ImageFacts(
+        reference=path, transport="dockerfile", platforms=(PlatformFacts(None, labels),)
+    )
+    return Report(
+        command="lint-dockerfile",
+        subject=path,
+        findings=findings,
+        image=facts,
+        checked=checked,
+        # reports name the file from the checkout's root, as `check` does: run from a
+        # subfolder, `Dockerfile` is `svc/api/Dockerfile` to GitHub and GitLab
+        dockerfile=relative_to_checkout(path),
+        extra={"stage": final.stage, "base": final.base or "scratch"},
+    )

@@ -142,7 +142,7 @@ def run(args: argparse.Namespace) -> int:
         matched_commit=result.matched_commit,
         checked=result.checked,
     )
-    return emit(locate(report, dockerfile, policy.path), args)
+    return emit(locate(report, dockerfile, policy.path, args.target), args)
 
 
 def _sets_version(labels: Mapping[str, LabelFact]) -> bool:

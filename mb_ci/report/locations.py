@@ -24,8 +24,9 @@ def default_dockerfile(root: str | os.PathLike[str] | None) -> str | None:
     return str(candidate) if candidate.is_file() else None
 
 
-def label_lines(path: str | os.PathLike[str]) -> dict[str, int]:
-    """Label key -> 1-based line of the ``LABEL`` instruction that sets it (the last one wins).
+def label_lines(path: str | os.PathLike[str], target: str | None = None) -> dict[str, int]:
+    """Label key -> 1-based line of the ``LABEL`` instruction that sets it (the last one wins)
+    in the stage that is built: the last one, or ``target``.
 
     Uses the Dockerfile parser of ``mb_ci.dockerfile`` when the package has one, else a simple
     scan: instructions joined across ``\\`` continuations, comments skipped, both the
@@ -36,7 +37,7 @@ def label_lines(path: str | os.PathLike[str]) -> dict[str, int]:
     except ImportError:
         return _scan(path)
     try:
-        return dict(parsed(path))
+        return dict(parsed(path, target))
     except Exception:  # a parser failure must not lose the report; the scan is good enough
         return _scan(path)
 
@@ -113,7 +114,10 @@ def _relative(path: str, root: str | None) -> str:
 
 
 def locate(
-    report: Report, dockerfile: str | None, policy: str | os.PathLike[str] | None = None
+    report: Report,
+    dockerfile: str | None,
+    policy: str | os.PathLike[str] | None = None,
+    target: str | None = None,
 ) -> Report:
     """``report`` with ``dockerfile`` (relative to the checkout) and each finding's place.
 
@@ -123,7 +127,7 @@ def locate(
     """
     root = report.git.root if report.git else None
     path = dockerfile or default_dockerfile(root)
-    lines = label_lines(path) if path is not None and Path(path).is_file() else {}
+    lines = label_lines(path, target) if path is not None and Path(path).is_file() else {}
     rule_file = _relative(os.fspath(policy), root) if policy is not None else None
     findings = tuple(_place(f, lines, rule_file) for f in report.findings)
     if path is None:

@@ -164,14 +164,16 @@ _DEFS: tuple[tuple[str, Severity, str, str], ...] = (
         E,
         "A label uses an ARG declared only before FROM.",
         "An ARG declared before the first FROM is in scope for FROM lines only: inside a stage "
-        "it expands to an empty string unless the stage repeats `ARG NAME` (no value needed).",
+        "it expands to an empty string unless the stage repeats `ARG NAME` (no value needed). "
+        "BuildKit's platform ARGs (`TARGETPLATFORM`, `TARGETARCH` …) are in that scope too.",
     ),
     (
         "dockerfile-undefined-var",
         W,
         "A label uses a variable no ARG or ENV declares.",
         "The variable expands to an empty string. Declare it with `ARG NAME` in the stage, or "
-        "give a default with `${NAME:-default}`.",
+        "give a default with `${NAME:-default}`. `$$`, `$@`, `$1` and the other shell "
+        "parameters are never set: write `\\$` for a literal dollar sign.",
     ),
     (
         "dockerfile-build-time-value",

@@ -111,6 +111,7 @@ def report(
     ci: CiFacts,
     policy: Policy,
     dockerfile: str | None = None,
+    target: str | None = None,
 ) -> Report:
     """Check the image, then point each finding at its ``LABEL`` line or policy rule."""
     from mb_ci.report.locations import locate
@@ -126,7 +127,7 @@ def report(
         matched_commit=result.matched_commit,
         checked=result.checked,
     )
-    return locate(found, dockerfile, policy.path)
+    return locate(found, dockerfile, policy.path, target)
 
 
 def check_image(options: CheckOptions, command: str = "check") -> Report:

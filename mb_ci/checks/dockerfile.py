@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from mb_ci import vocab
 from mb_ci.checks.base import Findings
 from mb_ci.checks.labels import check_labels
-from mb_ci.dockerfile.parse import FinalStage, LabelFact
+from mb_ci.dockerfile.parse import PLATFORM_ARGS, FinalStage, LabelFact
 from mb_ci.dockerfile.words import is_parameter
 from mb_ci.models import Finding
 from mb_ci.policy import Policy
@@ -135,9 +135,14 @@ def _scope(final: FinalStage, out: Findings) -> None:
     out.ran("dockerfile-undefined-var")
     for key, fact in final.labels.items():
         for name in fact.global_only:
+            where = (
+                "a platform ARG the builder sets before the first FROM only"
+                if name in PLATFORM_ARGS
+                else "which is declared only before the first FROM"
+            )
             out.add(
                 "dockerfile-arg-scope",
-                f"label {key} uses ARG {name}, which is declared only before the first FROM: "
+                f"label {key} uses ARG {name}, {where}: "
                 f"inside stage {fact.stage} it expands to an empty string; fix: repeat "
                 f"`ARG {name}` (no value needed) after that stage's FROM",
                 label=key,

@@ -100,6 +100,16 @@ def check_revision(
 _LOCAL_MERGERS = ("jenkins", "bitbucket")
 
 
+def local_merge(sha: str, git: GitFacts, ci: CiFacts) -> bool:
+    """Whether ``sha`` is a merge commit a Jenkins or Bitbucket pull-request job made locally."""
+    if ci.provider not in _LOCAL_MERGERS or not ci.is_pull_request:
+        return False
+    if ci.pr_head_sha and same_commit(sha, ci.pr_head_sha):
+        return False
+    commit = git.commit(sha)
+    return commit is not None and commit.is_merge and commit.fetched is False
+
+
 def _local_merge(
     key: str, value: str, name: str, sha: str, git: GitFacts, ci: CiFacts, out: Findings
 ) -> None:
@@ -112,10 +122,7 @@ def _local_merge(
     Buildkite's merge refspec into ``FETCH_HEAD``), so the refs alone cannot tell. The head a
     pull request names was pushed, even when it is a merge (main merged into the branch).
     """
-    if ci.provider not in _LOCAL_MERGERS or not ci.is_pull_request or name == "head":
-        return
-    commit = git.commit(sha)
-    if commit is None or not commit.is_merge or commit.fetched is not False:
+    if name == "head" or not local_merge(sha, git, ci):
         return
     head = f" ({ci.pr_head_sha})" if ci.pr_head_sha else ""
     out.add(
@@ -197,6 +204,8 @@ class Basis:
     what: str
     sha: str
     time: dt.datetime | None
+    # how to get the commit into the checkout when ``time`` is unknown
+    fetch: str = "fetch it"
 
 
 def created_basis(git: GitFacts, ci: CiFacts, matched: str | None, accept: str) -> Basis:
@@ -207,7 +216,8 @@ def created_basis(git: GitFacts, ci: CiFacts, matched: str | None, accept: str) 
         sha = dict(cands)[matched]
         commit = git.commit(sha)
         time = git.commit_time if same_commit(sha, git.head) else (commit.time if commit else None)
-        return Basis(_WHAT.get(matched, matched) if ci.is_pull_request else "HEAD", sha, time)
+        what = _WHAT.get(matched, matched) if ci.is_pull_request else "HEAD"
+        return Basis(what, sha, time, _how_to_fetch(git, sha))
     if not ci.is_pull_request:
         return Basis("HEAD", git.head, git.commit_time)
     known = [(c.time, sha) for _, sha in cands if (c := git.commit(sha)) is not None] + [
@@ -215,6 +225,15 @@ def created_basis(git: GitFacts, ci: CiFacts, matched: str | None, accept: str) 
     ]
     time, sha = min(known)
     return Basis("the earliest of the pull request's commits", sha, time)
+
+
+def _how_to_fetch(git: GitFacts, sha: str) -> str:
+    """A parent of HEAD (a pull request's merge commit) is one fetch-depth away; any other
+    commit (``workflow_run.head_sha``, a head the checkout never fetched) is not."""
+    head = git.commit(git.head)
+    if head is not None and any(same_commit(sha, parent) for parent in head.parents):
+        return "fetch it, e.g. actions/checkout fetch-depth: 2"
+    return "fetch it, e.g. actions/checkout fetch-depth: 0, or git fetch origin " + sha
 
 
 _WHAT = {
@@ -256,17 +275,19 @@ def check_created(
         out.add(
             "created-after-commit",
             f"{key} cannot be compared with {basis.what} ({basis.sha}): the checkout does not "
-            "hold that commit (a shallow clone); fetch it, e.g. actions/checkout fetch-depth: 2",
+            f"hold that commit (a shallow clone); {basis.fetch}",
             label=key,
             actual=value,
             severity=_at_most_warning(policy.severity("created-after-commit", key)),
         )
-    elif basis is not None and basis.time is not None and when < basis.time - skew:
+    elif basis is not None and basis.time is not None and when < min(basis.time, now) - skew:
+        # a commit time in the future (the committer's clock was ahead) cannot bind created
+        # beyond now: an image built right after that commit is truthful
         out.add(
             "created-after-commit",
             f"{key} is before {basis.what}'s commit time",
             label=key,
-            expected=f"at least {_iso(basis.time)}",
+            expected=f"at least {_iso(min(basis.time, now))}",
             actual=value,
         )
     if policy.git.max_age is not None:

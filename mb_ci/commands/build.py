@@ -115,7 +115,7 @@ def run(args: argparse.Namespace) -> int:
     built = image_id.removeprefix("sha256:")
     if image.image_id and not image.image_id.removeprefix("sha256:").startswith(built):
         raise ImageError(f"{args.tag[0]} was re-tagged while mb-ci checked it", "build again")
-    report = pipeline.report(NAME, args.tag[0], image, git, ci, policy, dockerfile)
+    report = pipeline.report(NAME, args.tag[0], image, git, ci, policy, dockerfile, args.target)
     return output.emit(report, out)
 
 

@@ -25,11 +25,23 @@ MAX_BYTES = 1024 * 1024
 MAX_INSTRUCTION = 64 * 1024
 MAX_INSTRUCTIONS = 20_000
 MAX_LABELS = 2_000  # key=value pairs over all LABEL instructions; images carry dozens
+# characters the ENV and ARG values of the evaluated stages hold in all: each value is held to
+# 64 KiB, but 19,000 `ENV Cn=x$BIG` lines in a 300 KB file made 1.2 GB of them
+MAX_VARIABLES = 4 * 1024 * 1024
 # BuildKit's parser directives (frontend/dockerfile/parser/directives.go): leading whitespace is
 # allowed; the block ends at the first line that is not a known directive (a blank line, any
 # other comment, an unknown directive, an instruction)
 _DIRECTIVE = re.compile(r"^[ \t]*#[ \t]*([A-Za-z][A-Za-z0-9]*)[ \t]*=[ \t]*(.+?)[ \t]*$")
 _DIRECTIVES = frozenset({"escape", "syntax", "check"})
+# the instructions both builders know; any other word fails the build ("unknown instruction")
+INSTRUCTIONS = frozenset(
+    {
+        "ADD", "ARG", "CMD", "COPY", "ENTRYPOINT", "ENV", "EXPOSE", "FROM", "HEALTHCHECK",
+        "LABEL", "MAINTAINER", "ONBUILD", "RUN", "SHELL", "STOPSIGNAL", "USER", "VOLUME",
+        "WORKDIR",
+    }
+)  # fmt: skip
+_NOT_TRIGGERS = frozenset({"ONBUILD", "FROM", "MAINTAINER"})
 
 
 class DockerfileError(InspectError):
@@ -214,6 +226,7 @@ def _structure(commands: Sequence[Any], escape: str, name: str) -> Dockerfile:
     stages: list[Stage] = []
     current: list[Instruction] = []
     head: tuple[str | None, str, int] | None = None
+    early: tuple[str, int] | None = None  # the first instruction before FROM that is not ARG
 
     def close() -> None:
         if head is not None:
@@ -224,7 +237,7 @@ def _structure(commands: Sequence[Any], escape: str, name: str) -> Dockerfile:
             f"{name}: more than {MAX_INSTRUCTIONS} instructions", "is this really a Dockerfile?"
         )
     for cmd in commands:
-        kind = cmd.cmd.upper()
+        kind = _kind(cmd, name)
         if kind == "FROM":
             close()
             words = list(cmd.value)
@@ -233,12 +246,14 @@ def _structure(commands: Sequence[Any], escape: str, name: str) -> Dockerfile:
             continue
         onbuild = kind == "ONBUILD"
         if onbuild:
-            kind = (cmd.sub_cmd or "").upper()
+            kind = _trigger(cmd, name)
         ins = Instruction(kind, cmd.start_line, tuple(cmd.value), onbuild)
         if kind == "LABEL" and not ins.args:
             raise DockerfileError(f"{name}:{cmd.start_line}: LABEL requires at least one argument")
         if head is None:
-            if kind == "ARG":
+            if kind != "ARG" or onbuild:
+                early = early or ("ONBUILD" if onbuild else kind, cmd.start_line)
+            else:
                 global_args.append(ins)
             continue
         if kind in ("ARG", "ENV", "LABEL"):
@@ -246,7 +261,41 @@ def _structure(commands: Sequence[Any], escape: str, name: str) -> Dockerfile:
     close()
     if not stages:
         raise DockerfileError(f"{name}: no FROM instruction", "a Dockerfile starts with FROM")
+    if early is not None:
+        raise DockerfileError(
+            f"{name}:{early[1]}: {early[0]} before the first FROM: the engine refuses the file "
+            "(no build stage in current context)",
+            "only ARG may come before FROM",
+        )
     return Dockerfile(name, escape, tuple(global_args), tuple(stages))
+
+
+def _kind(cmd: Any, name: str) -> str:
+    """The instruction's keyword, or the engine's "unknown instruction" error."""
+    import difflib
+
+    kind = str(cmd.cmd or "").upper()
+    if kind in INSTRUCTIONS:
+        return kind
+    if not kind:  # a line that is only the escape character, then a blank line or the end
+        hint = "an escape character at the end continues into nothing: remove it"
+    else:
+        near = difflib.get_close_matches(kind, sorted(INSTRUCTIONS), n=1)
+        hint = f"did you mean {near[0]}?" if near else "the engine refuses it too"
+    raise DockerfileError(f"{name}:{cmd.start_line}: unknown instruction: {kind[:40]}", hint)
+
+
+def _trigger(cmd: Any, name: str) -> str:
+    """The instruction an ``ONBUILD`` holds; BuildKit refuses an empty or a chained one."""
+    kind = str(cmd.sub_cmd or "").upper()
+    if not kind:
+        raise DockerfileError(f"{name}:{cmd.start_line}: ONBUILD requires at least one argument")
+    if kind in _NOT_TRIGGERS:
+        raise DockerfileError(
+            f"{name}:{cmd.start_line}: {kind} isn't allowed as an ONBUILD trigger",
+            "the engine refuses it too",
+        )
+    return kind
 
 
 def _arg_name(word: str) -> str:
@@ -256,11 +305,30 @@ def _arg_name(word: str) -> str:
 class _Scope:
     """The variables one stage (or the global scope before FROM) can expand."""
 
-    def __init__(self, escape: str, env: Mapping[str, str | Unknown], globals_: Mapping[str, Any]):
+    def __init__(
+        self,
+        escape: str,
+        env: Mapping[str, str | Unknown],
+        globals_: Mapping[str, Any],
+        held: list[int] | None = None,
+    ):
         self.escape = escape
         self.env: dict[str, str | Unknown] = dict(env)
         self.args: dict[str, str | Unknown] = {}
         self.globals = globals_
+        self.held = held if held is not None else [0]  # shared by the scopes of one file
+
+    def hold(self, value: str | Unknown, where: str) -> str | Unknown:
+        """``value``, counted against ``MAX_VARIABLES``."""
+        if isinstance(value, str):
+            self.held[0] += len(value)
+            if self.held[0] > MAX_VARIABLES:
+                raise DockerfileError(
+                    f"{where}: ENV and ARG values hold more than "
+                    f"{MAX_VARIABLES // (1024 * 1024)} MiB once expanded",
+                    "is this really a Dockerfile?",
+                )
+        return value
 
     external = False  # the stage chain starts from an image, whose ENV is not visible here
 
@@ -317,13 +385,16 @@ def evaluate(df: Dockerfile, target: str | None = None) -> FinalStage:
     chain.reverse()
     first_base = _from_image(from_scope, stages[chain[0]], df.path)
     root = None if first_base.lower() == "scratch" else first_base
+    # BuildKit's automatic platform ARGs are global ones: a stage sees them after `ARG NAME`
+    # only, and then as the build's target platform (unknown here)
+    stage_globals = {**{k: UNKNOWN for k in _platform_args()}, **glob.args}
     env: dict[str, str | Unknown] = {}
     labels: dict[str, LabelFact] = {}
     triggers: tuple[Instruction, ...] = ()
     count = 0
     for index in chain:
         stage = stages[index]
-        scope = _Scope(df.escape, {}, glob.args)
+        scope = _Scope(df.escape, {}, stage_globals, glob.held)
         scope.env = env  # handed on from the parent stage, not copied
         scope.external = root is not None
         label = stage.name or f"stage-{stage.index}"
@@ -332,10 +403,15 @@ def evaluate(df: Dockerfile, target: str | None = None) -> FinalStage:
         for ins in (*triggers, *(i for i in stage.instructions if not i.onbuild)):
             where = f"{df.path}:{ins.line}"
             if ins.cmd == "ARG":
-                _arg(scope, ins, df.path, glob.args)
+                _arg(scope, ins, df.path, stage_globals)
             elif ins.cmd == "ENV":
-                for key, word in _pairs(ins.args):
-                    scope.env[key] = scope.value(word, where)
+                # every word of one ENV is expanded with the variables from before it, in
+                # both builders: `ENV A=2 B=$A` gives B the old A (the Dockerfile reference)
+                values = [
+                    (scope.expand(key, where).text, scope.hold(scope.value(word, where), where))
+                    for key, word in _pairs(ins.args)
+                ]
+                scope.env.update(values)
             elif ins.cmd == "LABEL":
                 count += len(ins.args) // 2
                 if count > MAX_LABELS:
@@ -367,6 +443,13 @@ def evaluate(df: Dockerfile, target: str | None = None) -> FinalStage:
         onbuild=onbuild,
         not_utf8_line=df.not_utf8_line,
     )
+
+
+# BuildKit's automatic platform ARGs (the Dockerfile reference, "Automatic platform ARGs in the
+# global scope")
+PLATFORM_ARGS = frozenset(
+    f"{side}{key}" for side in ("TARGET", "BUILD") for key in ("OS", "ARCH", "VARIANT", "PLATFORM")
+)
 
 
 @lru_cache(maxsize=1)
@@ -412,7 +495,7 @@ def _arg(
     for word in ins.args:
         name, eq, default = word.partition("=")
         if eq:
-            value = scope.value(default, f"{path}:{ins.line}")
+            value = scope.hold(scope.value(default, f"{path}:{ins.line}"), f"{path}:{ins.line}")
             # `ARG VCS_REF=""` is the idiom for "passed at build time", not a value
             scope.args[name] = UNKNOWN if value == "" else value
         elif globals_ is not None and name in globals_:
@@ -441,6 +524,7 @@ def _label(
     )
 
 
-def label_lines(path: str | os.PathLike[str]) -> dict[str, int]:
-    """Label key -> 1-based line of the ``LABEL`` instruction that sets it in the final stage."""
-    return {k: f.line for k, f in evaluate(read(path)).labels.items()}
+def label_lines(path: str | os.PathLike[str], target: str | None = None) -> dict[str, int]:
+    """Label key -> 1-based line of the ``LABEL`` instruction that sets it in the final stage
+    (or in ``target``, the stage ``--target`` builds)."""
+    return {k: f.line for k, f in evaluate(read(path), target).labels.items()}

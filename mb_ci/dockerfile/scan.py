@@ -8,17 +8,18 @@ import shlex
 MAX_DOCKERFILE_BYTES = 1024 * 1024
 
 
-def label_lines(path: str | os.PathLike[str]) -> dict[str, int]:
+def label_lines(path: str | os.PathLike[str], target: str | None = None) -> dict[str, int]:
     """Label key -> 1-based line of the ``LABEL`` instruction that sets it (the last one wins).
 
-    The parser's answer for the final stage; when it refuses the file (the report of an image
-    built from it must still point somewhere), :func:`scan`'s.
+    The parser's answer for the final stage (or ``target``, the stage ``--target`` builds);
+    when it refuses the file (the report of an image built from it must still point
+    somewhere), :func:`scan`'s.
     """
     from mb_ci.dockerfile.parse import DockerfileError
     from mb_ci.dockerfile.parse import label_lines as parsed
 
     try:
-        return parsed(path)
+        return parsed(path, target)
     except DockerfileError:
         return scan(path)
 

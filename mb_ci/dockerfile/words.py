@@ -7,7 +7,6 @@ value reads here as the engine will write it.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -242,9 +241,7 @@ class _Lexer:
             if name not in self.unknown:
                 self.unknown.append(name)
             return self.word[start : self.pos]
-        return _replace(
-            _shell_pattern(pattern, greedy=True, anchored=False), value, replacement, every
-        )
+        return _replace(pattern, value, replacement, every)
 
     def _merge(self, inner: tuple[list[str], list[str]]) -> None:
         for name in inner[0]:
@@ -260,45 +257,110 @@ class _Lexer:
         return value or ""
 
 
-def _shell_pattern(pattern: str, greedy: bool, anchored: bool) -> re.Pattern[str]:
-    """lex.go convertShellPatternToRegex: ``*`` and ``?`` wildcards, ``\\`` escapes, no ``[]``."""
-    out = ["^" if anchored else ""]
-    i = 0
-    while i < len(pattern):
-        ch = pattern[i]
-        i += 1
-        if ch == "*":
-            out.append(".*" if greedy else ".*?")
-            continue
-        if ch == "?":
-            out.append(".")
-            continue
-        if ch == "\\":
-            nxt = pattern[i] if i < len(pattern) else ""
-            if nxt in ("}", "/"):
-                continue  # escaped so as not to end the ${...}; the escape is not the pattern's
-            if nxt not in ("*", "?", "\\"):
-                raise WordError(f"invalid pattern ({pattern}) in substitution")
-            out.append(re.escape(nxt))
+class _Glob:
+    """A shell pattern of lex.go (``*``, ``?``, ``\\`` escapes, no ``[]``) as a bit-parallel
+    automaton: time linear in the value whatever the pattern, where a backtracking regular
+    expression (Python's ``re``) takes ages on ``*a*a*a*b``; Go's regexp, which BuildKit uses,
+    is linear too. Bit ``j`` of a state set: the first ``j`` tokens matched."""
+
+    def __init__(self, pattern: str) -> None:
+        tokens: list[str | None] = []  # a character, or None for `?` and `*`
+        stars: list[bool] = []  # which tokens are `*`
+        i = 0
+        while i < len(pattern):
+            ch = pattern[i]
             i += 1
-            continue
-        out.append(re.escape(ch))
-    return re.compile("".join(out))
+            if ch == "\\":
+                nxt = pattern[i] if i < len(pattern) else ""
+                if nxt in ("}", "/"):
+                    continue  # escaped so as not to end the ${...}; not the pattern's
+                if nxt not in ("*", "?", "\\"):
+                    raise WordError(f"invalid pattern ({pattern}) in substitution")
+                i += 1
+                tokens.append(nxt)
+                stars.append(False)
+            elif ch == "*":
+                if not (stars and stars[-1]):  # `**` is `*`
+                    tokens.append(None)
+                    stars.append(True)
+            else:
+                tokens.append(None if ch == "?" else ch)
+                stars.append(False)
+        self.accept = 1 << len(tokens)
+        self.any = self.loop = self.eps = 0
+        self.chars: dict[str, int] = {}
+        for j, (token, star) in enumerate(zip(tokens, stars, strict=True)):
+            if star:
+                self.eps |= 1 << j  # a star may match nothing: state j is also state j + 1
+                self.loop |= 1 << (j + 1)  # and then any number of characters
+            elif token is None:
+                self.any |= 1 << j
+            else:
+                self.chars[token] = self.chars.get(token, 0) | 1 << j
+        self.start = self._close(1)
+
+    def _close(self, states: int) -> int:
+        return states | (states & self.eps) << 1
+
+    def step(self, states: int, ch: str) -> int:
+        if ch == "\n":  # lex.go's `.` and `.*` do not match a newline (Go's regexp default)
+            return self._close((states & self.chars.get(ch, 0)) << 1)
+        moved = (states & (self.chars.get(ch, 0) | self.any)) << 1
+        return self._close(moved | states & self.loop)
+
+    def match_end(self, value: str, start: int, longest: bool) -> int | None:
+        """The end of the shortest (or longest) match that starts at ``start``."""
+        states, found = self.start, None
+        if states & self.accept:
+            found = start
+            if not longest:
+                return found
+        for i in range(start, len(value)):
+            states = self.step(states, value[i])
+            if not states:
+                break
+            if states & self.accept:
+                found = i + 1
+                if not longest:
+                    break
+        return found
+
+    def starts_reversed(self, value: str) -> list[int]:
+        """As the reversed pattern, run backwards over ``value``: every position of ``value``
+        where a match of the forward pattern starts, ascending."""
+        n = len(value)
+        found: list[int] = []
+        states = 0
+        for q in range(n + 1):
+            states |= self.start  # a match may end anywhere: start afresh at each position
+            if states & self.accept:
+                found.append(n - q)
+            if q < n:
+                states = self.step(states, value[n - 1 - q])
+        return found[::-1]
 
 
-def _replace(regex: re.Pattern[str], value: str, replacement: str, every: bool) -> str:
-    """Go's ``ReplaceAllString`` (or its first match): an empty match right after a match is
-    skipped, where Python's ``re.sub`` would replace it too (``.*`` on ``abc``)."""
+def _replace(pattern: str, value: str, replacement: str, every: bool) -> str:
+    """Go's ``ReplaceAllString`` of lex.go's unanchored, greedy pattern (or its first match):
+    leftmost start, longest end there; an empty match right after a match is not replaced."""
+    glob = _Glob(pattern)
+    starts = _Glob(_reverse_pattern(pattern)).starts_reversed(value)
     out: list[str] = []
-    pos, previous = 0, -1
-    for found in regex.finditer(value):
-        if found.start() == found.end() == previous:
+    last = search = 0
+    for start in starts:
+        if start < search:
             continue
-        out += [value[pos : found.start()], replacement]
-        pos = previous = found.end()
+        end = glob.match_end(value, start, longest=True)
+        if end is None:
+            continue
+        out.append(value[last:start])
+        if end > last or start == 0:
+            out.append(replacement)
+        last = end
+        search = end if end > start else start + 1
         if not every:
             break
-    return "".join(out) + value[pos:]
+    return "".join(out) + value[last:]
 
 
 def _trim(pattern: str, value: str, suffix: bool) -> str:
@@ -308,8 +370,8 @@ def _trim(pattern: str, value: str, suffix: bool) -> str:
         pattern = pattern[1:]
     if suffix:  # lex.go reverses both to find the shortest (or longest) match at the end
         pattern, value = _reverse_pattern(pattern), value[::-1]
-    found = _shell_pattern(pattern, greedy, anchored=True).search(value)
-    rest = value[found.end() :] if found else value
+    end = _Glob(pattern).match_end(value, 0, longest=greedy)
+    rest = value[end:] if end is not None else value
     return rest[::-1] if suffix else rest
 
 

@@ -34,13 +34,20 @@ def revision(git: GitFacts, ci: CiFacts, accept: str) -> tuple[str, dt.datetime]
 
     The checkout when ``git.revision.accept`` takes it (always outside a pull request, and with
     ``either``); else the commit the policy asks for, e.g. the PR head with ``accept: head``.
+    A merge Jenkins or Bitbucket made in the checkout is never labelled unless ``accept: merge``
+    asks for it: nobody can fetch it later, so the pull request's head is labelled instead.
     A commit the checkout does not hold (a shallow clone) lends HEAD's time, which ``check``
     then says it cannot compare.
     """
-    from mb_ci.checks.git import candidates, same_commit
+    from mb_ci.checks.git import candidates, local_merge, same_commit
 
     cands = [sha for _, sha in candidates(git, ci, accept)]
-    if not cands or any(same_commit(git.head, sha) for sha in cands):
+    head_ok = not cands or any(same_commit(git.head, sha) for sha in cands)
+    if head_ok and accept != "merge" and ci.pr_head_sha and local_merge(git.head, git, ci):
+        # a merge Jenkins or Bitbucket made in the checkout exists in no remote: label the
+        # pull request's head, which check accepts without a warning
+        cands = [ci.pr_head_sha]
+    elif head_ok:
         return git.head, git.commit_time
     commit = git.commit(cands[0])
     return (commit.sha, commit.time) if commit else (cands[0], git.commit_time)
@@ -72,10 +79,32 @@ def created_time(
                 "see https://reproducible-builds.org/specs/source-date-epoch/",
             )
         try:
-            return dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc)
+            fixed = dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc)
         except (OverflowError, OSError, ValueError) as e:
             raise UsageError(f"SOURCE_DATE_EPOCH={epoch}: out of range ({e})") from e
-    return commit_time or git.commit_time
+        if fixed < (commit_time or git.commit_time):
+            # kept (a policy may turn created-after-commit off for epoch-0 images), but said
+            import sys
+
+            sys.stderr.write(
+                f"mb-ci: warning: SOURCE_DATE_EPOCH={epoch.strip()} is before the commit's time; "
+                "check reports created-after-commit (use --created commit, or set it from "
+                "`git log -1 --format=%ct`)\n"
+            )
+        return fixed
+    when = commit_time or git.commit_time
+    current = now or dt.datetime.now(dt.timezone.utc)
+    if when > current:
+        # the committer's clock was ahead (a drifted VM or WSL clock): no image is built in the
+        # future, and `check` compares created with the current time then (created-not-future)
+        import sys
+
+        sys.stderr.write(
+            f"mb-ci: warning: the commit's time {when.isoformat()} is in the future; created "
+            "takes the current time instead\n"
+        )
+        return current.replace(microsecond=0)
+    return when
 
 
 def version_of(

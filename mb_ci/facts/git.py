@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -131,15 +132,18 @@ def read(
         raise CheckoutError(f"{repo.working_tree_dir}: {_reason(e)}") from e
     head = head.strip().lower()
     try:
-        stamp = repo.git.log("-1", "--format=%cI", head)
-        commit_time = dt.datetime.fromisoformat(stamp.strip().replace("Z", "+00:00"))
-        tags = tuple(t for t in repo.git.tag("--no-column", "--points-at", head).splitlines() if t)
+        head_commit = _commit(repo, head)
+        if head_commit is None:
+            raise CheckoutError(
+                f"{repo.working_tree_dir}: HEAD ({head}) has no committer time git can read",
+                "check out the commit that was built; `git fsck` names what is wrong with it",
+            )
+        commit_time = head_commit.time
+        tags = _tags(repo, head)
         dirty = _dirty(repo)
         shallow = repo.git.rev_parse("--is-shallow-repository").strip() == "true"
-        branch = None
-        detached = repo.head.is_detached
-        if not detached:
-            branch = repo.head.reference.name
+        branch = _branch(repo)
+        detached = branch is None
         remote_url = _remote_url(repo, remote)
         commits = _commits(repo, (head, *(ci.named if ci is not None else ())), {head: tags})
     except git.GitCommandError as e:
@@ -158,6 +162,34 @@ def read(
         branch=branch,
         commits=commits,
     )
+
+
+def _branch(repo: Any) -> str | None:
+    """The branch HEAD is on, ``None`` when detached.
+
+    Asked of git, not read by GitPython, which decodes ``.git/HEAD`` as strict UTF-8 and raises
+    on a branch named in another encoding (repositories converted from CVS or Subversion).
+    """
+    import git
+
+    try:
+        name = _text(repo.git.symbolic_ref("--quiet", "--short", "HEAD")).strip()
+    except git.GitCommandError as e:
+        if e.status == 1:  # --quiet: HEAD is detached
+            return None
+        raise
+    return name or None
+
+
+def _tags(repo: Any, sha: str) -> tuple[str, ...]:
+    out = _text(repo.git.tag("--no-column", "--points-at", sha))
+    return tuple(t for t in out.splitlines() if t)
+
+
+def _text(out: object) -> str:
+    """Git's output as text: GitPython keeps bytes that are not UTF-8 (a tag, branch or remote
+    named in Latin-1) as lone surrogates, which no encoder, URL parser or terminal takes."""
+    return str(out).encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 def _dirty(repo: Any) -> bool:
@@ -190,10 +222,7 @@ def _commits(
         if commit is None or commit.sha in found:
             continue
         tags = known_tags.get(commit.sha)
-        if tags is None:
-            out = str(repo.git.tag("--no-column", "--points-at", commit.sha))
-            tags = tuple(t for t in out.splitlines() if t)
-        commit = dataclasses.replace(commit, tags=tags)
+        commit = dataclasses.replace(commit, tags=_tags(repo, commit.sha) if tags is None else tags)
         if commit.is_merge:
             fetched = bool(
                 str(
@@ -242,12 +271,18 @@ def _commit(repo: Any, sha: str) -> Commit | None:
 
 
 def _signature_time(signature: str) -> dt.datetime | None:
-    """``Name <email> 1700000000 +0100`` -> an aware datetime, or None if it is malformed."""
+    """``Name <email> 1700000000 +0100`` -> an aware datetime, or None if it is malformed.
+
+    The instant is the epoch; a zone no clock has (``+9959``, which real repositories carry and
+    `git fsck` calls badTimezone) only changes how it is shown, so it falls back to UTC.
+    """
     try:
         epoch, offset = signature.rsplit(">", 1)[1].split()
-        sign = -1 if offset.startswith("-") else 1
-        minutes = int(offset[1:3]) * 60 + int(offset[3:5])
-        zone = dt.timezone(sign * dt.timedelta(minutes=minutes))
+        zone = dt.timezone.utc
+        if re.fullmatch(r"[+-][0-9]{4}", offset):
+            minutes = int(offset[1:3]) * 60 + int(offset[3:5])
+            if minutes < 24 * 60:
+                zone = dt.timezone((-1 if offset[0] == "-" else 1) * dt.timedelta(minutes=minutes))
         return dt.datetime.fromtimestamp(int(epoch), zone)
     except (IndexError, ValueError, OverflowError, OSError):
         return None
@@ -258,7 +293,7 @@ def _remote_url(repo: Any, remote: str) -> str | None:
 
     try:
         # `remote get-url` applies url.<base>.insteadOf, which reading the config file would not
-        return str(repo.git.remote("get-url", remote)).strip() or None
+        return _text(repo.git.remote("get-url", remote)).strip() or None
     except git.GitCommandError:
         return None
 

@@ -52,7 +52,10 @@ def _relative(path: str, root: str | None) -> str:
 
 
 def locate(
-    report: Report, dockerfile: str | None, policy: str | os.PathLike[str] | None = None
+    report: Report,
+    dockerfile: str | None,
+    policy: str | os.PathLike[str] | None = None,
+    target: str | None = None,
 ) -> Report:
     """``report`` with ``dockerfile`` (relative to the checkout) and each finding's place.
 
@@ -62,7 +65,7 @@ def locate(
     """
     root = report.git.root if report.git else None
     path = dockerfile or default_dockerfile(root)
-    lines = label_lines(path) if path is not None and Path(path).is_file() else {}
+    lines = label_lines(path, target) if path is not None and Path(path).is_file() else {}
     rule_file = _relative(os.fspath(policy), root) if policy is not None else None
     findings = tuple(_place(f, lines, rule_file) for f in report.findings)
     if path is None:

@@ -51,9 +51,18 @@ def rule(info: CheckInfo) -> dict[str, Any]:
     }
 
 
-def fingerprint(finding: Finding, path: str) -> str:
-    """Stable across runs: what the finding is about, never the values it quotes."""
+def fingerprint(finding: Finding, path: str, seen: dict[str, int] | None = None) -> str:
+    """Stable across runs: what the finding is about, never the values it quotes.
+
+    Code scanning merges results of one run that share a fingerprint into one alert, so a
+    repeat (two undefined variables in one label) gets a counter, as in Code Quality.
+    """
     key = "\0".join([finding.check, finding.label or "", finding.platform or "", path])
+    if seen is not None:
+        n = seen.get(key, 0)
+        seen[key] = n + 1
+        if n:
+            key += f"\0{n}"
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
@@ -88,7 +97,12 @@ def repository_uri(url: str | None) -> str | None:
     return quote(url, safe=":/@[]%?=&+,;~!$'()*")
 
 
-def result(finding: Finding, report: Report, rule_index: dict[str, int]) -> dict[str, Any]:
+def result(
+    finding: Finding,
+    report: Report,
+    rule_index: dict[str, int],
+    seen: dict[str, int] | None = None,
+) -> dict[str, Any]:
     where, line = place(finding, report)
     path = where or DEFAULT_LOCATION
     physical: dict[str, Any] = {"artifactLocation": artifact_location(path)}
@@ -99,7 +113,7 @@ def result(finding: Finding, report: Report, rule_index: dict[str, int]) -> dict
         "level": _LEVEL.get(finding.severity, "none"),
         "message": {"text": _message(finding)},
         "locations": [{"physicalLocation": physical}],
-        "partialFingerprints": {"mbCiFinding/v1": fingerprint(finding, path)},
+        "partialFingerprints": {"mbCiFinding/v1": fingerprint(finding, path, seen)},
     }
     if finding.check in rule_index:
         out["ruleIndex"] = rule_index[finding.check]
@@ -121,6 +135,7 @@ def result(finding: Finding, report: Report, rule_index: dict[str, int]) -> dict
 def document(report: Report, options: RenderOptions) -> dict[str, Any]:
     rules = [rule(info) for info in CHECKS.values()]
     rule_index = {r["id"]: i for i, r in enumerate(rules)}
+    seen: dict[str, int] = {}
     run: dict[str, Any] = {
         "tool": {
             "driver": {
@@ -141,7 +156,7 @@ def document(report: Report, options: RenderOptions) -> dict[str, Any]:
                 },
             }
         ],
-        "results": [result(f, report, rule_index) for f in report.findings],
+        "results": [result(f, report, rule_index, seen) for f in report.findings],
     }
     repository = repository_uri(report.git.remote_normalized) if report.git else None
     if report.git is not None and repository is not None:

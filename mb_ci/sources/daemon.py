@@ -143,7 +143,21 @@ def inspect(ref: str, options: object = None) -> ImageFacts:
         raise _unreachable(e) from e
     finally:
         engine.close()
-    return facts(ref, image.attrs)
+    found = facts(ref, image.attrs)
+    wanted = getattr(options, "platforms", ()) or ()
+    if wanted:
+        # The engine shows one platform of an image; checking it when another was asked for
+        # would pass an image nobody asked about, so say so, as the archive sources do.
+        from mb_ci.sources.platforms import matches
+
+        have = found.platforms[0].platform
+        if not any(matches(p, have) for p in wanted):
+            raise ImageError(
+                f"{ref}: the engine holds the image for {have or 'an unknown platform'} only; "
+                f"--platform {', '.join(wanted)} is not in it",
+                "check the pushed image, docker://REF, for its other platforms",
+            )
+    return found
 
 
 def image_attrs(engine: Any, ref: str) -> dict[str, Any]:

@@ -14,6 +14,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from helpers.dockerfiles import ENV_CASES, ENV_EXPECTED
 from helpers.images import engine_labels
 
 from mb_ci.checks.dockerfile import check_dockerfile
@@ -133,3 +134,10 @@ def test_special_parameters_as_the_engine_writes_them(engine, tmp_path):
     path.write_text(SPECIAL, encoding="utf-8")
     final = evaluate(read(path))
     assert labels == {k: f.value for k, f in final.labels.items()}
+
+
+@pytest.mark.parametrize("name", list(ENV_CASES))
+def test_one_env_as_the_engine_writes_it(engine, name):
+    """Every word of one ENV expands with the variables from before it, as the engine does."""
+    labels, errors = engine_labels(engine, ENV_CASES[name].encode())
+    assert errors == [] and labels == ENV_EXPECTED[name]

@@ -370,8 +370,14 @@ def test_bitbucket_pull_request_local_merge(tmp_path, upstream, build_image, mbc
     assert_passes(
         run_check(mbci, build_image(image_labels(upstream.head, HEAD_TIME)), work, env), "head"
     )
+    # labels names the pull request's head, not the merge nobody can fetch, and check passes
+    # that without a warning (so --strict passes too)
     lbls, report = labels_then_check(mbci, build_image, work, env)
-    assert lbls[OCI + "revision"] == merged
+    assert lbls[OCI + "revision"] == upstream.head
+    assert_passes(report, "head")
+    assert findings(report, "revision-matches-head") == []
+    # an image labelled with the local merge passes, with a warning that says why it should not
+    report = run_check(mbci, build_image(image_labels(merged, MERGE_TIME)), work, env)
     assert_passes(report, "checkout")
     (warning,) = findings(report, "revision-matches-head")
     assert warning["severity"] == "warning" and "exists in no remote" in warning["message"]
@@ -391,10 +397,15 @@ def test_jenkins_merge_strategy(tmp_path, upstream, build_image, mbci):
     report = run_check(mbci, build_image(image_labels(upstream.head, HEAD_TIME)), work, env)
     assert_passes(report, "head")
     assert not findings(report)
+    # labels names the head (the merge exists in no remote); check passes it without a warning
     lbls, again = labels_then_check(mbci, build_image, work, env)
-    assert lbls[OCI + "revision"] == merged
-    assert_passes(again, "merge")
-    (warning,) = findings(again, "revision-matches-head")
+    assert lbls[OCI + "revision"] == upstream.head
+    assert_passes(again, "head")
+    assert not findings(again)
+    # an image labelled with the local merge passes, with a warning that says why it should not
+    report = run_check(mbci, build_image(image_labels(merged, MERGE_TIME)), work, env)
+    assert_passes(report, "merge")
+    (warning,) = findings(report, "revision-matches-head")
     assert "jenkins made in the checkout" in warning["message"]
 
 

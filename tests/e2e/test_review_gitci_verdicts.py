@@ -9,6 +9,7 @@ payload examples come from tests/data/ci (origins in tests/data/SOURCES.md).
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -176,11 +177,11 @@ def test_jenkins_without_git_commit_finds_the_head_in_its_local_merge(
     report = run_check(mbci, build_image(image_labels(hosted.head, HEAD_TIME)), work, env)
     assert_passes(report, "head")
     assert report["ci"]["pr_head_sha"] == hosted.head
+    # labels names the head it found, not the local merge nobody can fetch
     lbls, again = labels_then_check(mbci, build_image, work, env)
-    assert lbls[OCI + "revision"] == merged
-    assert_passes(again, "merge")
-    (warning,) = findings(again, "revision-matches-head")
-    assert "jenkins made in the checkout" in warning["message"]
+    assert lbls[OCI + "revision"] == hosted.head != merged
+    assert_passes(again, "head")
+    assert not findings(again)
 
 
 @pytest.mark.parametrize(("allow", "written"), [(True, "1.2.3"), (False, "v1.2.3")])
@@ -266,3 +267,61 @@ def test_a_payload_without_the_heads_sha_says_so(tmp_path, hosted, build_image, 
     assert any("pull_request.head.sha" in m and "head commit is unknown" in m for m in messages)
     out = mbci("labels", cwd=work.path, env=env)
     assert out.returncode == 0 and "pull_request.head.sha" in out.stderr
+
+
+def test_workflow_run_on_a_shallow_default_branch_says_how_to_fetch_the_head(
+    tmp_path, hosted, build_image, mbci
+):
+    """fetch-depth: 2 fetches a merge commit's parents; workflow_run.head_sha is no parent of
+    the default branch's tip, so the hint must not send the user there."""
+    work = fetch_checkout(
+        tmp_path, hosted, "--no-tags", "--depth=1", f"+{hosted.base}:refs/remotes/origin/main"
+    )
+
+    def edit(d: dict[str, Any]) -> None:
+        d["workflow_run"]["head_sha"] = hosted.head
+
+    event = payload("github-workflow_run-completed.with-pull-requests.payload.json", tmp_path, edit)
+    env = github("workflow_run", hosted.base, event)
+    report = run_check(mbci, build_image(image_labels(hosted.head, HEAD_TIME)), work, env)
+    assert_passes(report, "head")
+    (finding,) = findings(report, "created-after-commit")
+    assert finding["severity"] == "warning"
+    assert "fetch-depth: 0" in finding["message"] and "fetch-depth: 2" not in finding["message"]
+
+
+@pytest.mark.parametrize("spec", [None, "commit"])
+def test_a_commit_dated_in_the_future_labels_and_checks_the_current_time(
+    tmp_path, build_image, mbci, spec
+):
+    """The committer's clock was a day ahead (a drifted VM): created cannot be the commit time
+    (created-not-future) and a truthful image built now must not fail created-after-commit."""
+    ahead = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=1)).replace(microsecond=0)
+    repo = new_repo(tmp_path / "widget")
+    repo.commit("from the future", env=_at(ahead.isoformat()))
+    args = ("labels",) if spec is None else ("labels", "--created", spec)
+    out = mbci(*args, cwd=repo.path)
+    assert out.returncode == 0 and "in the future" in out.stderr, out.stderr
+    lbls = json.loads(out.stdout)
+    created = dt.datetime.fromisoformat(lbls[OCI + "created"].replace("Z", "+00:00"))
+    assert created < ahead
+    report = run_check(mbci, build_image(lbls), repo, {})
+    assert_passes(report, "head")
+    assert findings(report) == []
+
+    stale = {**lbls, OCI + "created": (created - dt.timedelta(hours=1)).isoformat()}
+    (finding,) = findings(run_check(mbci, build_image(stale), repo, {}), "created-after-commit")
+    assert finding["severity"] == "error"
+
+
+def test_source_date_epoch_before_the_commit_is_said_on_stderr(tmp_path, mbci):
+    """Epoch 0 (reproducible images) is kept, as a policy may turn created-after-commit off, but
+    `labels` no longer hands over a value `check` fails without a word."""
+    repo = new_repo(tmp_path / "widget")
+    out = mbci("labels", cwd=repo.path, env={"SOURCE_DATE_EPOCH": "0"})
+    assert out.returncode == 0
+    assert json.loads(out.stdout)[OCI + "created"] == "1970-01-01T00:00:00Z"
+    assert "SOURCE_DATE_EPOCH=0 is before the commit's time" in out.stderr
+    epoch = repo.git("log", "-1", "--format=%ct")
+    same = mbci("labels", cwd=repo.path, env={"SOURCE_DATE_EPOCH": epoch})
+    assert same.returncode == 0 and same.stderr == ""

@@ -9,6 +9,9 @@
   opens evil.io, so it never names the GitHub repository, nor is it rewritten to look as if.
 - ``github.com.`` (a fully qualified name) is github.com; ``git+https://`` and ``git+http://``
   (npm's and pip's spelling) keep their scheme and port.
+- Visual Studio Team Services SSH remotes name the organisation as the SSH user
+  (``ssh://ORG@vs-ssh.visualstudio.com:22/DefaultCollection/PROJECT/_ssh/REPO``).
+- A password in scp syntax (``user:secret@host:o/r``) is a credential: flagged and redacted.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ from pathlib import Path
 import pytest
 from helpers.cli import run_mbci
 from helpers.git import new_repo
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mb_ci.facts import urls
 from mb_ci.safety import has_credentials, redact, strip_credentials
@@ -251,3 +256,32 @@ def test_labels_writes_the_azure_devops_web_url_from_a_team_services_remote(
     result = run_mbci("labels", cwd=repo.path)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)[SOURCE] == VSTS
+
+
+NAME = st.from_regex(r"[A-Za-z0-9][A-Za-z0-9_-]{0,11}", fullmatch=True)
+ROUTE = st.sampled_from(
+    [
+        ("github.com", "{o}/{r}/tree/{b}/{p}"),
+        ("github.com", "{o}/{r}/blob/{b}/{p}"),
+        ("gitlab.com", "{o}/{r}/-/tree/{b}/{p}"),
+        ("gitlab.com", "{o}/sub/{r}/-/blob/{b}/{p}"),
+        ("bitbucket.org", "{o}/{r}/src/{b}/{p}"),
+        ("codeberg.org", "{o}/{r}/src/branch/{b}/{p}"),
+    ]
+)
+
+
+@settings(max_examples=150, deadline=None, database=None)
+@given(ROUTE, NAME, NAME, NAME, st.lists(NAME, max_size=3), NAME, NAME)
+def test_a_code_page_names_its_repository_and_no_other(
+    route: tuple[str, str], o: str, r: str, b: str, p: list[str], o2: str, r2: str
+) -> None:
+    host, shape = route
+    page = f"https://{host}/" + shape.format(o=o, r=r, b=b, p="/".join(p)).rstrip("/")
+    repo = page.split("/-/")[0] if "/-/" in page else "/".join(page.split("/")[:5])
+    assert urls.compare(page, f"{repo}.git") is urls.Match.SAME
+    assert urls.normalize(page) == repo
+    other = repo.replace(f"/{o}/", f"/{o2}/", 1).rsplit("/", 1)[0] + f"/{r2}"
+    if other.lower() != repo.lower():
+        assert urls.compare(page, other) is urls.Match.DIFFERENT
+        assert urls.compare(page, f"{repo}.wiki") is urls.Match.DIFFERENT

@@ -153,6 +153,8 @@ REMOTE = "git@github.com:acme/widget.git"
         "http://github.com:443/acme/widget",
         "HTTPS://github.com/acme/widget#readme",
         "https://github.com//acme//widget",
+        # a code page names its repository (bitnami/containers labels images this way)
+        "https://github.com/acme/widget/tree/main",
     ],
 )
 def test_source_spellings_of_one_repository(source):
@@ -165,7 +167,7 @@ def test_source_spellings_of_one_repository(source):
 @pytest.mark.parametrize(
     "source",
     [
-        "https://github.com/acme/widget/tree/main",
+        "https://github.com/acme/widget/wiki",
         "https://github.com/acme",
         "https://github.com/acme/widget.git.git",
         "https://gitlab.com/acme/widget",

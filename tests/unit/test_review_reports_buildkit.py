@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from helpers import paths
+from helpers.dockerfiles import ENV_CASES, ENV_EXPECTED
 
 from mb_ci.checks.dockerfile import check_dockerfile
 from mb_ci.dockerfile.parse import DockerfileError, evaluate, read
@@ -117,3 +118,53 @@ def test_special_parameters_expand_to_nothing(tmp_path):
     assert len(undefined) == 3
     assert all("shell parameter the builder never sets" in f.message for f in undefined)
     assert "declare `ARG" not in " ".join(f.message for f in undefined)
+
+
+@pytest.mark.parametrize("name", list(ENV_CASES))
+def test_one_env_expands_from_before_it(tmp_path, name):
+    final, _ = _lint(tmp_path, ENV_CASES[name])
+    assert {k: f.value for k, f in final.labels.items()} == ENV_EXPECTED[name]
+
+
+def test_a_platform_arg_not_redeclared_in_the_stage_is_empty(tmp_path):
+    """BuildKit sets TARGETPLATFORM & co. in the global scope only; it used to be read as an
+    ENV the base image may set (info), where it expands to an empty string."""
+    final, findings = _lint(
+        tmp_path,
+        "FROM --platform=$BUILDPLATFORM golang:1.22 AS build\n"
+        "ARG TARGETARCH\n"
+        'LABEL arch=$TARGETARCH platform="${TARGETPLATFORM}"\n',
+    )
+    assert final.labels["platform"].value == ""
+    scope = [f for f in findings if f.check == "dockerfile-arg-scope"]
+    assert [f.label for f in scope] == ["platform"]
+    assert "`ARG TARGETPLATFORM`" in scope[0].message and "platform ARG" in scope[0].message
+    # re-declared, it is the target platform of the build: unknown before it
+    assert final.labels["arch"].build_time == ("TARGETARCH",)
+
+
+def test_a_pattern_cannot_backtrack_for_ever():
+    """Go's regexp is linear; a backtracking one took minutes on ``*a*a*a*a*a*b`` against a
+    long value with no ``b`` (this test would not finish)."""
+    value = "a" * 20_000
+    env = {"V": value}.get
+    assert expand("${V/*a*a*a*a*a*b/}", env).text == value
+    assert expand("${V//" + "*a" * 100 + "/x}", env).text == "x"
+    assert expand("${V%%" + "*a" * 100 + "?}", env).text == ""
+    assert expand("${V#" + "*a" * 100 + "}", env).text == "a" * (20_000 - 100)
+
+
+@pytest.mark.parametrize(
+    ("word", "expected"),
+    [
+        ("${V/b*/X}", "aX"),  # greedy: to the end
+        ("${V//a/}", "bcbc"),
+        ("${V//?/-}", "------"),
+        ("${V/#/X}", "abcabc"),  # `#` is no anchor in BuildKit: a literal #
+        ("${V%b*}", "abca"),
+        ("${V%%b*}", "a"),
+        ("${V##*b}", "c"),
+    ],
+)
+def test_pattern_operators_leftmost_and_shortest_or_longest(word, expected):
+    assert expand(word, {"V": "abcabc"}.get).text == expected

@@ -7,6 +7,7 @@ import os
 import sys
 
 from mb_ci import report as reporting
+from mb_ci import sources
 from mb_ci.errors import UsageError
 from mb_ci.output import OutputOptions
 from mb_ci.policy import Policy
@@ -58,7 +59,7 @@ def add_image_argument(parser: argparse.ArgumentParser) -> None:
         "image",
         metavar="IMAGE",
         help="name[:tag], name@digest, image id, or TRANSPORT:REF "
-        "(docker-daemon:, docker://, docker-archive:, oci:, oci-archive:)",
+        f"({', '.join(sources.prefix(t) for t in sources.TRANSPORTS)})",
     )
 
 

@@ -8,7 +8,15 @@ from mb_ci.errors import UsageError
 from mb_ci.models import ImageFacts
 from mb_ci.sources.options import SourceOptions
 
-__all__ = ["TRANSPORTS", "SourceOptions", "Transport", "inspect", "split_reference"]
+__all__ = [
+    "DEFAULT",
+    "TRANSPORTS",
+    "SourceOptions",
+    "Transport",
+    "inspect",
+    "prefix",
+    "split_reference",
+]
 
 
 def split_reference(ref: str) -> tuple[str, str]:
@@ -18,15 +26,20 @@ def split_reference(ref: str) -> tuple[str, str]:
             f"'{ref!r}' is not an image reference" if ref else "no image given",
             "give a name[:tag], name@digest, image id, or TRANSPORT:REF",
         )
-    if ref.startswith("docker://"):
-        return "docker", ref[len("docker://") :]
-    for transport in ("docker-daemon", "docker-archive", "oci-archive", "oci"):
-        if ref.startswith(transport + ":"):
-            rest = ref[len(transport) + 1 :]
+    # the longest prefix first: oci-archive: before oci:
+    for transport in sorted(TRANSPORTS, key=len, reverse=True):
+        start = prefix(transport)
+        if ref.startswith(start):
+            rest = ref[len(start) :]
             if not rest:
-                raise UsageError(f"{ref}: nothing after '{transport}:'")
+                raise UsageError(f"{ref}: nothing after '{start}'")
             return transport, rest
-    return "docker-daemon", ref
+    return DEFAULT, ref
+
+
+def prefix(transport: str) -> str:
+    """How a reference names ``transport``: ``docker://`` for a registry, else ``NAME:``."""
+    return "docker://" if transport == "docker" else f"{transport}:"
 
 
 Transport = Callable[[str, SourceOptions], ImageFacts]
@@ -71,6 +84,9 @@ TRANSPORTS: dict[str, Transport] = {
     "oci-archive": _oci_archive,
     "oci": _oci,
 }
+
+
+DEFAULT = "docker-daemon"  # a reference without a transport names an image in the local engine
 
 
 def inspect(ref: str, options: SourceOptions | None = None) -> ImageFacts:

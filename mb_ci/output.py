@@ -4,16 +4,17 @@ files, and the Action's log, step summary and outputs. No other module writes a 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 from mb_ci.errors import EXIT_FINDINGS, EXIT_OK, UsageError
 
 if TYPE_CHECKING:
-    from mb_ci.audit.model import AuditResult
+    from mb_ci.audit.model import AuditResult, AuditRow, Summary
     from mb_ci.models import Report
     from mb_ci.report import RenderOptions
 
@@ -155,6 +156,66 @@ def emit_audit(result: AuditResult, out: OutputOptions) -> None:
     write(texts, out, out.format)
     if out.output or out.format != "text":
         sys.stderr.write(f"mb-ci audit: {summary_line(result.summary, len(result.rows))}\n")
+
+
+def stream_audit(
+    rows: Iterable[AuditRow],
+    shown: Callable[[AuditRow], bool],
+    head: AuditResult,
+    out: OutputOptions,
+) -> tuple[AuditResult, Summary]:
+    """``--format jsonl``: each shown row is written to stdout or ``--output`` as it comes.
+
+    Only the counts are kept, so memory does not grow with the audit; the rows are kept only
+    when a ``--report`` file in another format needs them at the end. ``head`` carries the
+    shard, policy, HEAD and filters. Returns the result (its summary over every row) and the
+    counts of the shown rows, which decide the exit code.
+    """
+    from dataclasses import replace
+
+    from mb_ci.audit import FORMATS, report_jsonl
+    from mb_ci.audit import model as audit
+    from mb_ci.audit.report_text import summary_line
+    from mb_ci.report import RenderOptions
+
+    summary = shown_counts = audit.Summary()
+    kept: list[AuditRow] | None = [] if out.reports else None
+    with _open_stream(out.output) as stream:
+        for row in rows:
+            counts = audit.Summary.of((row,))
+            summary = summary + counts
+            if not shown(row):
+                continue
+            shown_counts = shown_counts + counts
+            stream.write(report_jsonl.image_line(row))
+            stream.flush()
+            if kept is not None:
+                kept.append(row)
+        result = replace(head, rows=(), summary=summary)
+        stream.write(report_jsonl.last_line(result, shown_counts))
+    if kept is not None:
+        from mb_ci.fsutil import write_text
+
+        full = replace(result, rows=tuple(sorted(kept, key=audit.AuditRow.key)))
+        for fmt, path in out.reports:
+            write_text(path, FORMATS[fmt].render(full, RenderOptions()))
+    sys.stderr.write(f"mb-ci audit: {summary_line(summary, shown_counts.audited)}\n")
+    return result, shown_counts
+
+
+@contextlib.contextmanager
+def _open_stream(path: str | None) -> Iterator[TextIO]:
+    """stdout, or ``path`` opened for writing (a stream cannot be replaced atomically)."""
+    if path is None:
+        yield sys.stdout
+        sys.stdout.flush()
+        return
+    try:
+        fh = open(path, "w", encoding="utf-8")
+    except OSError as e:
+        raise UsageError(f"{path}: cannot write: {e.strerror}") from e
+    with fh:
+        yield fh
 
 
 # --- the GitHub Action ---------------------------------------------------------------------------

@@ -32,11 +32,18 @@ def _csv(result: AuditResult, options: RenderOptions) -> str:
     return report_csv.render(result, options)
 
 
+def _jsonl(result: AuditResult, options: RenderOptions) -> str:
+    from mb_ci.audit import report_jsonl
+
+    return report_jsonl.render(result, options)
+
+
 FORMATS: dict[str, Reporter[AuditResult]] = {
     f.name: f
     for f in (
         Reporter("text", _text, "a table for people (default)"),
         Reporter("json", _json, "the mb-ci/audit envelope (what --merge reads)"),
         Reporter("csv", _csv, "one row per image"),
+        Reporter("jsonl", _jsonl, "one JSON object per image, streamed as judged, then a summary"),
     )
 }

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Any
 
 from mb_ci.errors import EXIT_FINDINGS, EXIT_INSPECT, EXIT_OK, MbCiError
@@ -114,11 +115,16 @@ class AuditResult:
 
         Judged on the shown rows: the filters say which images the question is about.
         """
-        if report_only:
-            return EXIT_OK
-        if any(r.verdict == "fail" for r in self.rows):
-            return EXIT_FINDINGS
-        return EXIT_INSPECT if any(r.verdict == "unreadable" for r in self.rows) else EXIT_OK
+        return exit_code(Summary.of(self.rows), report_only)
+
+
+def exit_code(shown: Summary, report_only: bool = False) -> int:
+    """The audit's exit code from the counts of the shown rows (see ``AuditResult``)."""
+    if report_only:
+        return EXIT_OK
+    if shown.failed:
+        return EXIT_FINDINGS
+    return EXIT_INSPECT if shown.unreadable else EXIT_OK
 
 
 # --- building rows ------------------------------------------------------------------------
@@ -171,14 +177,19 @@ def unreadable(target: Target, error: MbCiError) -> AuditRow:
     return AuditRow(target.reference, "unreadable", target.container, error=str(error))
 
 
-def run(
+def each(
     targets: Sequence[Target],
     inspect: Callable[[Target], ImageFacts],
     decide: Callable[[Target, ImageFacts], AuditRow],
     jobs: int,
     progress: Callable[[int, int, AuditRow], None] | None = None,
-) -> list[AuditRow]:
-    """Inspect and judge every target on at most ``jobs`` threads; rows come back sorted."""
+) -> Iterator[AuditRow]:
+    """Inspect and judge every target on at most ``jobs`` threads; rows as they are judged.
+
+    At most ``2 * jobs`` targets are submitted at once, so the rows and futures in flight do
+    not grow with the number of targets: a caller that writes each row away (``--format
+    jsonl``) audits any number of images in bounded memory.
+    """
 
     def one(target: Target) -> AuditRow:
         try:
@@ -186,20 +197,38 @@ def run(
         except MbCiError as e:
             return unreadable(target, e)
 
-    rows: list[AuditRow] = []
+    queue = iter(targets)
+    limit = 2 * max(1, jobs)
+    pending: set[Future[AuditRow]] = set()
+    done = 0
     with ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="mb-ci-audit") as pool:
-        futures = [pool.submit(one, t) for t in targets]
         try:
-            for done, future in enumerate(as_completed(futures), 1):
-                row = future.result()
-                rows.append(row)
-                if progress is not None:
-                    progress(done, len(targets), row)
+            while True:
+                pending.update(pool.submit(one, t) for t in islice(queue, limit - len(pending)))
+                if not pending:
+                    break
+                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    row = future.result()
+                    done += 1
+                    if progress is not None:
+                        progress(done, len(targets), row)
+                    yield row
         except BaseException:
-            for future in futures:
+            for future in pending:
                 future.cancel()
             raise
-    return sorted(rows, key=AuditRow.key)
+
+
+def run(
+    targets: Sequence[Target],
+    inspect: Callable[[Target], ImageFacts],
+    decide: Callable[[Target, ImageFacts], AuditRow],
+    jobs: int,
+    progress: Callable[[int, int, AuditRow], None] | None = None,
+) -> list[AuditRow]:
+    """Every row of :func:`each`, sorted."""
+    return sorted(each(targets, inspect, decide, jobs, progress), key=AuditRow.key)
 
 
 # --- JSON round trip (for --merge) -----------------------------------------------------------
@@ -248,7 +277,8 @@ def row_from_dict(data: Mapping[str, Any]) -> AuditRow:
         image_id=data.get("image_id"),
         digest=data.get("digest"),
         platforms=tuple(data.get("platforms") or ()),
-        concepts={c: data.get(c) for c in SHOWN_CONCEPTS},
+        # an unreadable row has no concepts, and its JSON none of their keys
+        concepts={c: data.get(c) for c in SHOWN_CONCEPTS if c in data},
         labels=dict(data.get("labels") or {}),
         findings=findings,
         error=data.get("error"),

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Iterator
+from dataclasses import replace
 from typing import TYPE_CHECKING, TextIO
 
 from mb_ci.audit import FORMATS
@@ -13,6 +15,7 @@ from mb_ci.commands import COMMANDS
 if TYPE_CHECKING:
     from mb_ci.audit.filters import Filters
     from mb_ci.audit.model import AuditResult, AuditRow
+    from mb_ci.output import OutputOptions
 
 NAME = "audit"
 HELP = COMMANDS[NAME]
@@ -65,7 +68,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="FORMAT=PATH",
-        help="also write FORMAT (text, json, csv) to PATH (repeatable)",
+        help=f"also write FORMAT ({', '.join(FORMATS)}) to PATH (repeatable)",
     )
     out.add_argument("--policy", default=env.get("MB_CI_POLICY"), metavar="FILE")
     out.add_argument("--repo", default=env.get("MB_CI_REPO", "."), metavar="DIR")
@@ -102,8 +105,6 @@ def _filters(args: argparse.Namespace) -> Filters:
 
 
 def run(args: argparse.Namespace) -> int:
-    from dataclasses import replace
-
     from mb_ci.audit import filters as audit_filters
     from mb_ci.errors import UsageError
     from mb_ci.output import OutputOptions, emit_audit, parse_audit_reports
@@ -128,19 +129,26 @@ def run(args: argparse.Namespace) -> int:
             + tuple(f for f in filters.describe() if f not in merged.filters),
         )
     else:
-        result = _audit(args, filters, shard)
+        result, code = _audit(args, filters, shard, out)
+        if code is not None:
+            return code
     emit_audit(result, out)
     return result.exit_code(args.report_only)
 
 
 def _audit(
-    args: argparse.Namespace, filters: Filters, shard: tuple[int, int] | None
-) -> AuditResult:
+    args: argparse.Namespace,
+    filters: Filters,
+    shard: tuple[int, int] | None,
+    out: OutputOptions,
+) -> tuple[AuditResult, int | None]:
+    """The audited result, or with ``--format jsonl`` the streamed result and its exit code."""
     from mb_ci.audit import filters as audit_filters
     from mb_ci.audit import fleet
     from mb_ci.audit import model as audit
     from mb_ci.commands.common import policy_for, source_options
     from mb_ci.errors import UsageError
+    from mb_ci.output import stream_audit
     from mb_ci.pipeline import read_context
     from mb_ci.sources import split_reference
 
@@ -157,11 +165,20 @@ def _audit(
     policy = policy_for(args)
     # not a checkout: the audit judges the policy only
     git, ci = read_context(args.repo, policy, args.no_git, optional=True)
+    head = audit.AuditResult(
+        rows=(),
+        summary=audit.Summary(),
+        shard=shard,
+        git_head=git.head if git else None,
+        policy=policy.path,
+        filters=filters.describe(),
+    )
     inspector = fleet.Inspector(options)
     try:
         if args.all_tags:
             refs = inspector.expand_all_tags(refs)
         targets = [audit.Target(r) for r in fleet.unique(refs)]
+        del refs
         if args.running:
             targets = inspector.running_targets() + targets
         if shard is not None:
@@ -169,25 +186,36 @@ def _audit(
                 t for t in targets if audit_filters.in_shard(t.container or t.reference, shard)
             ]
         progress = None if args.quiet else Progress(sys.stderr)
-        rows = audit.run(
-            targets,
-            inspector,
-            lambda t, image: audit.judge(t, image, git, ci, policy, args.strict),
-            args.jobs,
+        rows = _closing(
+            audit.each(
+                targets,
+                inspector,
+                lambda t, image: audit.judge(t, image, git, ci, policy, args.strict),
+                args.jobs,
+                progress,
+            ),
             progress,
         )
-        if progress is not None:
-            progress.close()
+        if out.format == "jsonl":
+            streamed, shown = stream_audit(
+                rows, lambda r: audit_filters.matches(r, filters), head, out
+            )
+            return streamed, audit.exit_code(shown, args.report_only)
+        every = sorted(rows, key=audit.AuditRow.key)
     finally:
         inspector.close()
-    return audit.AuditResult(
-        rows=tuple(r for r in rows if audit_filters.matches(r, filters)),
-        summary=audit.Summary.of(rows),
-        shard=shard,
-        git_head=git.head if git else None,
-        policy=policy.path,
-        filters=filters.describe(),
-    )
+    return replace(
+        head,
+        rows=tuple(r for r in every if audit_filters.matches(r, filters)),
+        summary=audit.Summary.of(every),
+    ), None
+
+
+def _closing(rows: Iterator[AuditRow], progress: Progress | None) -> Iterator[AuditRow]:
+    """The rows, then the progress bar cleared, before any summary is written."""
+    yield from rows
+    if progress is not None:
+        progress.close()
 
 
 class Progress:

@@ -220,6 +220,54 @@ def test_shards_merge_to_the_single_run(fifty_tags, mbci, tmp_path):
     assert missing.returncode == 2 and "shard 2/3 missing" in missing.stderr
 
 
+def _listing(fifty_tags, tmp_path):
+    """The 50 tags and one that does not exist, as a --from-file list."""
+    name, _, tags = fifty_tags
+    refs = [f"docker://{name}:{t}" for found in tags.values() for t in found]
+    listing = tmp_path / "refs.txt"
+    listing.write_text("\n".join([*refs, f"docker://{name}:gone"]) + "\n")
+    return listing
+
+
+def test_eight_shards_merge_to_one_run_rows_summary_and_exit_code(fifty_tags, mbci, tmp_path):
+    listing = _listing(fifty_tags, tmp_path)
+    common = ("audit", "--from-file", str(listing), "--no-git", "--format", "json", "-q")
+    single = mbci(*common, "-o", str(tmp_path / "all.json"), cwd=tmp_path)
+    assert single.returncode == 3, single.stderr  # the missing tag is unreadable
+    parts, audited = [], 0
+    for n in range(1, 9):
+        path = tmp_path / f"shard{n}.json"
+        mbci(*common, "--shard", f"{n}/8", "-o", str(path), cwd=tmp_path)
+        audited += json.loads(path.read_text())["summary"]["audited"]
+        parts.append(str(path))
+    assert audited == 51
+    merged = mbci("audit", "--merge", *reversed(parts), "--format", "json", cwd=tmp_path)
+    assert merged.returncode == single.returncode, merged.stderr
+    whole = json.loads((tmp_path / "all.json").read_text())
+    joined = json.loads(merged.stdout)
+    assert joined.pop("shards") == [f"{n}/8" for n in range(1, 9)] and whole.pop("shards") == []
+    assert joined["images"] == whole["images"] and joined["summary"] == whole["summary"]
+    assert joined == whole
+
+
+def test_jsonl_streams_the_rows_of_the_json_report(fifty_tags, mbci, tmp_path):
+    listing = _listing(fifty_tags, tmp_path)
+    common = ("audit", "--from-file", str(listing), "--no-git", "-q")
+    whole = json.loads(mbci(*common, "--format", "json", cwd=tmp_path).stdout)
+    streamed = mbci(*common, "--format", "jsonl", "--report", "json=r.json", cwd=tmp_path)
+    assert streamed.returncode == 3, streamed.stderr
+    lines = [json.loads(line) for line in streamed.stdout.splitlines()]
+    images, head = lines[:-1], lines[-1]
+    assert sorted(images, key=lambda i: i["reference"]) == whole["images"]
+    assert head == {k: v for k, v in whole.items() if k != "images"}
+    assert json.loads((tmp_path / "r.json").read_text()) == whole
+    assert "51 images audited: 50 passed, 0 failed, 1 unreadable" in streamed.stderr
+    failing = mbci(*common, "--format", "jsonl", "--failing", "-o", "f.jsonl", cwd=tmp_path)
+    assert failing.returncode == 3 and failing.stdout == ""
+    shown = (tmp_path / "f.jsonl").read_text().splitlines()
+    assert len(shown) == 2 and json.loads(shown[0])["verdict"] == "unreadable"
+
+
 def test_two_hundred_tags_fetch_each_manifest_and_config_once(
     audit_registry,
     build_image,

@@ -49,7 +49,7 @@ def test_every_reporter_and_audit_format_renders_through_its_entry():
     for name, reporter in reporting.REPORTERS.items():
         assert reporter.name == name and reporter.help
         assert isinstance(reporter.render(_report(), reporting.RenderOptions()), str)
-    assert list(FORMATS) == ["text", "json", "csv"]
+    assert list(FORMATS) == ["text", "json", "csv", "jsonl"]
     assert all(f.name == n and f.help for n, f in FORMATS.items())
 
 

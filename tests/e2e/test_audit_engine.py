@@ -268,6 +268,47 @@ def test_jsonl_streams_the_rows_of_the_json_report(fifty_tags, mbci, tmp_path):
     assert len(shown) == 2 and json.loads(shown[0])["verdict"] == "unreadable"
 
 
+def test_jsonl_on_a_pipe_with_the_progress_bar_on_a_terminal(fifty_tags, tmp_path):
+    """stdout to a file, stderr a terminal: a bar redrawn in place, and clean lines of JSON."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    from helpers.env import clean_env
+
+    listing = _listing(fifty_tags, tmp_path)
+    main, terminal = pty.openpty()
+    with (tmp_path / "out.jsonl").open("w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "mb_ci", "audit", "--from-file", str(listing), "--no-git"]
+            + ["--format", "jsonl"],
+            cwd=tmp_path,
+            env=clean_env(None),
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=terminal,
+        )
+        os.close(terminal)
+        seen = b""
+        while True:
+            try:
+                chunk = os.read(main, 65536)
+            except OSError:  # the terminal's other end closed
+                break
+            if not chunk:
+                break
+            seen += chunk
+        assert proc.wait(60) == 3
+    os.close(main)
+    shown = seen.decode()
+    assert "\r\x1b[2Kaudit [" in shown and "51/51, 1 not passing" in shown
+    assert "\x1b[2Kmb-ci audit: 51 images audited" in shown  # the bar is cleared first
+    assert "mb-ci audit: 1/51" not in shown
+    lines = (tmp_path / "out.jsonl").read_text().splitlines()
+    assert len(lines) == 52 and all(line.startswith("{") for line in lines)
+
+
 def test_two_hundred_tags_fetch_each_manifest_and_config_once(
     audit_registry,
     build_image,

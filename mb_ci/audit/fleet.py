@@ -63,8 +63,9 @@ class Inspector:
     every other transport through :func:`mb_ci.sources.inspect`.
     """
 
-    def __init__(self, options: SourceOptions) -> None:
+    def __init__(self, options: SourceOptions, manifest_requests: str = "auto") -> None:
         self.options = options
+        self.manifest_requests = manifest_requests
         self._engine: Any = None
         self._registry: RegistryClient | None = None
         self._lock = threading.Lock()
@@ -105,17 +106,26 @@ class Inspector:
         return out
 
     def _from_registry(self, client: RegistryClient, ref: str) -> ImageFacts:
-        """Through the shared client; a tag is resolved to its digest first (one HEAD).
+        """Through the shared client, HEAD-first or GET-by-tag (``--manifest-requests``).
 
-        Tags that share a digest then share one cached manifest and config fetch, and HEAD
-        requests do not count against Docker Hub's pull limit.
+        HEAD-first resolves a tag to its digest, then fetches by digest: HEAD requests do not
+        count against Docker Hub's pull limit. GET-by-tag fetches the manifest in one round
+        trip and caches it by its digest. Either way tags that share a digest share one
+        cached manifest and config, and the facts are the same.
         """
+        from mb_ci.sources.registry import head_first, parse_reference
+
         name, at, _ = ref.partition("@")
-        digest = client.resolve(ref) if not at else None
-        if digest is None:
+        if at:
             return client.inspect(ref)
-        base = name.rsplit(":", 1)[0] if ":" in name.rsplit("/", 1)[-1] else name
-        facts = client.inspect(f"{base}@{digest}")
+        if head_first(parse_reference(ref), self.manifest_requests):
+            digest = client.resolve(ref)
+            if digest is None:
+                return client.inspect(ref)
+            base = name.rsplit(":", 1)[0] if ":" in name.rsplit("/", 1)[-1] else name
+            facts = client.inspect(f"{base}@{digest}")
+        else:
+            facts = client.inspect(ref)
         return replace(facts, reference=ref, repo_tags=(name,))
 
     def __call__(self, target: Target) -> ImageFacts:

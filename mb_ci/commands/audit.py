@@ -88,6 +88,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"images inspected at once (default {default_jobs()})",
     )
     out.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
+    out.add_argument(
+        "--manifest-requests",
+        choices=("auto", "head", "get"),
+        default="auto",
+        help="resolve tags with HEAD before fetching (Docker Hub counts GETs, not HEADs, "
+        "against pull limits) or GET each manifest by tag, one round trip fewer; "
+        "auto: HEAD on Docker Hub, GET elsewhere (default)",
+    )
     from mb_ci.commands.common import add_source_options
 
     add_source_options(parser)
@@ -173,7 +181,7 @@ def _audit(
         policy=policy.path,
         filters=filters.describe(),
     )
-    inspector = fleet.Inspector(options)
+    inspector = fleet.Inspector(options, args.manifest_requests)
     try:
         if args.all_tags:
             refs = inspector.expand_all_tags(refs)

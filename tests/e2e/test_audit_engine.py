@@ -332,20 +332,40 @@ def test_two_hundred_tags_fetch_each_manifest_and_config_once(
         tags += [first, *more]
     assert len(tags) == 200 and len(digests) == len(configs) == 4
 
-    mark = audit_registry.mark()
-    result = mbci("audit", f"docker://{name}", "--all-tags", "--no-git", "-q", cwd=tmp_path)
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "200 images audited: 200 passed" in result.stdout
-    log = audit_registry.requests(mark)
-    assert all(status == 200 for _, _, status in log), log
-    blobs = count(log, "GET", "/blobs/")
-    assert {path.rsplit("/", 1)[1] for path in blobs} == configs  # configs only, never a layer
-    assert set(blobs.values()) == {1}
-    assert not any(layer in path for _, path, _ in log for layer in layers)
-    manifests = count(log, "GET", "/manifests/")
-    # each tag is resolved by one HEAD; each distinct manifest is then fetched once, by digest
-    assert set(manifests) == {f"/v2/{repo_name}/manifests/{d}" for d in digests}
-    assert set(manifests.values()) == {1}
-    heads = count(log, "HEAD", "/manifests/")
-    assert {p.rsplit("/", 1)[1] for p in heads} == set(tags) and set(heads.values()) == {1}
-    assert len(log) == 1 + 200 + 4 + 4  # the tag list, the HEADs, 4 manifests, 4 configs
+    outputs = {}
+    for mode in ("head", "get", "auto"):
+        mark = audit_registry.mark()
+        result = mbci(
+            "audit",
+            f"docker://{name}",
+            "--all-tags",
+            "--no-git",
+            "-q",
+            "--manifest-requests",
+            mode,
+            cwd=tmp_path,
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "200 images audited: 200 passed" in result.stdout
+        outputs[mode] = result.stdout
+        log = audit_registry.requests(mark)
+        assert all(status == 200 for _, _, status in log), log
+        blobs = count(log, "GET", "/blobs/")
+        assert {path.rsplit("/", 1)[1] for path in blobs} == configs  # configs only, no layer
+        assert set(blobs.values()) == {1}
+        assert not any(layer in path for _, path, _ in log for layer in layers)
+        manifests = count(log, "GET", "/manifests/")
+        heads = count(log, "HEAD", "/manifests/")
+        if mode == "head":
+            # each tag is resolved by one HEAD; each distinct manifest then fetched once, by digest
+            assert set(manifests) == {f"/v2/{repo_name}/manifests/{d}" for d in digests}
+            assert {p.rsplit("/", 1)[1] for p in heads} == set(tags)
+            assert set(heads.values()) == {1}
+            assert len(log) == 1 + 200 + 4 + 4  # the tag list, the HEADs, 4 manifests, 4 configs
+        else:
+            # one GET per tag (auto is GET off Docker Hub); configs shared through their digest
+            assert not heads
+            assert {p.rsplit("/", 1)[1] for p in manifests} == set(tags)
+            assert len(log) == 1 + 200 + 4  # the tag list, the manifests by tag, 4 configs
+        assert set(manifests.values()) == {1}
+    assert outputs["head"] == outputs["get"] == outputs["auto"]

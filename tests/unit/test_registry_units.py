@@ -120,3 +120,36 @@ def test_an_index_with_too_many_platforms_is_refused() -> None:
     with pytest.raises(ImageError, match="pick some with --platform"):
         oci.select(many, (), "x")
     assert len(oci.select(many, ("linux/arch3",), "x")[0]) == 1
+
+
+@pytest.mark.parametrize(
+    ("ref", "mode", "head"),
+    [
+        ("alpine:3", "auto", True),  # Docker Hub counts manifest GETs against its pull limit
+        ("docker.io/acme/app:1", "auto", True),
+        ("index.docker.io/acme/app:1", "auto", True),
+        ("ghcr.io/acme/app:1", "auto", False),
+        ("127.0.0.1:5000/app:1", "auto", False),
+        ("ghcr.io/acme/app:1", "head", True),
+        ("alpine:3", "get", False),
+    ],
+)
+def test_manifest_requests_decide_head_first_per_registry(ref, mode, head):
+    from mb_ci.sources.registry import head_first, parse_reference
+
+    assert head_first(parse_reference(ref), mode) is head
+
+
+def test_proxy_settings_are_the_environments_read_once_per_host(monkeypatch) -> None:
+    from mb_ci.sources.registry.client import Http
+
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    monkeypatch.setenv("NO_PROXY", "internal.example")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/corp.pem")
+    http = Http(SourceOptions())
+    proxied = http.proxies_for("https://ghcr.io/v2/acme/app/manifests/1")
+    assert proxied.get("https") == "http://proxy.example:3128"
+    assert http.proxies_for("https://internal.example/v2/") == {}
+    assert http._ca_bundle == "/etc/ssl/corp.pem"  # what trust_env gave verify=True
+    monkeypatch.setenv("HTTPS_PROXY", "http://other.example:3128")
+    assert http.proxies_for("https://ghcr.io/v2/other") is proxied  # memoised per host

@@ -12,6 +12,9 @@ Entry points:
   token before their first request instead of after a 401.
 - ``client.resolve(ref) -> digest | None``: one HEAD request; ``inspect(name@digest)`` then
   reuses the cached manifest, so tags that share a digest cost one manifest fetch.
+- ``head_first(ref, mode)``: whether a fleet resolves tags with HEAD before fetching
+  (``--manifest-requests``); ``inspect(tag)`` alone is one GET with every Accept type and
+  seeds the digest cache the same way, one round trip fewer per distinct image.
 - ``list_tags(repository_ref, options) -> list[str]``: OCI ``/tags/list``, following ``Link``.
 
 Authentication and tokens live in ``access.py``, HTTP (TLS, redirects, retries, size caps, the
@@ -41,11 +44,31 @@ from mb_ci.sources.registry.access import Access
 from mb_ci.sources.registry.reference import Reference, parse_reference
 from mb_ci.sources.resolve import resolve
 
-__all__ = ["Reference", "RegistryClient", "inspect", "list_tags", "parse_reference"]
+__all__ = [
+    "MANIFEST_REQUESTS",
+    "Reference",
+    "RegistryClient",
+    "head_first",
+    "inspect",
+    "list_tags",
+    "parse_reference",
+]
 T = TypeVar("T")
 R = TypeVar("R")
 MAX_TAG_PAGES = 100
 PARALLEL = 4
+MANIFEST_REQUESTS = ("auto", "head", "get")
+# registries that count manifest GETs, not HEADs, against a pull limit:
+# https://docs.docker.com/docker-hub/usage/pulls/
+HEAD_FIRST_REGISTRIES = frozenset({"docker.io"})
+
+
+def head_first(ref: Reference, mode: str) -> bool:
+    """``--manifest-requests``: ``head`` or ``get`` as asked; ``auto`` is HEAD-first only
+    where a GET costs the user something (Docker Hub's pull limit)."""
+    if mode == "auto":
+        return ref.registry in HEAD_FIRST_REGISTRIES
+    return mode == "head"
 
 
 class RegistryClient:

@@ -9,6 +9,10 @@ sessions as not thread-safe), the counter and the per-host scheme memo sit behin
 - Redirects are followed by hand, at most 5, dropping ``Authorization`` whenever the host
   changes: registries redirect blob downloads to storage on other hosts, which must never see
   the registry's token.
+- The environment (proxy variables, ``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE``) is read once per
+  host instead of on every request: requests' ``trust_env`` scans all of ``os.environ`` twice
+  per request, which was the largest share of the client's CPU per image in a fleet audit
+  (docs/performance.md). Sessions run with ``trust_env`` off and get the same settings passed.
 - 429 and 5xx are retried twice, waiting for ``Retry-After`` (capped at 10 s).
 - Bodies are read in chunks and refused beyond ``limit`` bytes; a short body is an error.
 """
@@ -16,6 +20,7 @@ sessions as not thread-safe), the counter and the per-host scheme memo sit behin
 from __future__ import annotations
 
 import email.utils
+import os
 import threading
 import time
 from collections.abc import Mapping
@@ -57,6 +62,9 @@ class Http:
         self._lock = threading.Lock()
         self._schemes: dict[str, str] = {}
         self._sessions: list[requests.Session] = []
+        self._proxies: dict[str, dict[str, str]] = {}
+        # what requests' trust_env would apply to verify=True, read once
+        self._ca_bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
         self.count = 0
 
     def plain_allowed(self, host: str) -> bool:
@@ -70,11 +78,28 @@ class Http:
 
             sess = requests.Session()
             sess.auth = _no_netrc  # keep ~/.netrc credentials away from registries
+            sess.trust_env = False  # read once per host instead: see proxies_for
             sess.headers["User-Agent"] = "mb-ci"
             self._local.session = sess
             with self._lock:
                 self._sessions.append(sess)
         return sess
+
+    def proxies_for(self, url: str) -> dict[str, str]:
+        """The proxies requests would take from the environment for ``url``'s host, memoised.
+
+        Equal to what ``trust_env`` does per request (``HTTPS_PROXY``, ``NO_PROXY``, ...).
+        """
+        parts = urlsplit(url)
+        key = f"{parts.scheme}://{parts.netloc}"
+        found = self._proxies.get(key)
+        if found is None:
+            from requests.utils import get_environ_proxies
+
+            found = dict(get_environ_proxies(key + "/"))
+            with self._lock:
+                self._proxies[key] = found
+        return found
 
     def close(self) -> None:
         with self._lock:
@@ -196,6 +221,8 @@ class Http:
         verify, cert = (
             tls_for(parts.netloc, self.options) if parts.scheme == "https" else (True, None)
         )
+        if verify is True and self._ca_bundle:
+            verify = self._ca_bundle
         with self._lock:
             self.count += 1
         try:
@@ -207,6 +234,7 @@ class Http:
                 timeout=self.timeout,
                 verify=verify,
                 cert=cert,
+                proxies=self.proxies_for(url),
                 allow_redirects=False,
                 stream=True,
             )

@@ -44,6 +44,7 @@ from helpers.runner import (
 TITLE = "## (e) The Action's start-up and the image's size"
 PREFIX = "mb-ci-bench-action"
 OLD_FORM = "dfe7de4^"  # the last commit whose action.yml ran the Dockerfile
+HARNESS = "harness overhead: three `docker run` of the runner stand-in, doing nothing"
 
 
 def git(cwd: Path, *args: str) -> str:
@@ -148,6 +149,13 @@ def main() -> int:
                 ROOT / "Dockerfile", new_tag
             ),
         }
+
+        def harness() -> None:
+            # what the harness adds and a runner does not: a container start per `run:` step
+            for _ in range(3):
+                subprocess.run(["docker", "run", "--rm", RUNNER_IMAGE, "true"], check=True)
+
+        forms[HARNESS] = harness
         composite(warm_cache)()  # fills the cache that the warm runs restore
         times: dict[str, list[float]] = {name: [] for name in forms}
         for _ in range(args.runs):
@@ -162,8 +170,10 @@ def main() -> int:
         (name, f"{statistics.median(t):.1f}", f"{min(t):.1f}", f"{max(t):.1f}")
         for name, t in times.items()
     ]
-    cold = statistics.median(times["composite action, cold (no venv, no cache)"])
-    warm = statistics.median(times["composite action, warm (venv restored from the cache)"])
+    overhead = statistics.median(times[HARNESS])
+    raw_cold = statistics.median(times["composite action, cold (no venv, no cache)"])
+    raw_warm = statistics.median(times["composite action, warm (venv restored from the cache)"])
+    cold, warm = raw_cold - overhead, raw_warm - overhead
     sizes = [
         (f"`{BASE_IMAGE}` (the base)", f"{base:.0f}", ""),
         (f"previous image (`{args.previous}`)", f"{old:.0f}", f"+{old - base:.0f}"),
@@ -178,8 +188,13 @@ the lock's wheels from the package index every time (no pip cache), as a new run
 
 {table(rows, ("form", "median s", "min s", "max s"))}
 
-Targets: cold at most 10 s, **{"met" if cold <= 10 else "missed"}** ({cold:.1f} s); warm at most
-3 s, **{"met" if warm <= 3 else "missed"}** ({warm:.1f} s).
+The harness starts a container of the runner stand-in for each `run:` step, which a runner
+does not: {overhead:.1f} s for three (the overhead row). Net of it, as a runner would see it:
+cold {cold:.1f} s, warm {warm:.1f} s (with it: {raw_cold:.1f} s and {raw_warm:.1f} s).
+
+Targets: cold at most 10 s, **{"met" if cold <= 10 else "missed"}** ({cold:.1f} s net,
+{raw_cold:.1f} s with the harness); warm at most 3 s, **{"met" if warm <= 3 else "missed"}**
+({warm:.1f} s net, {raw_warm:.1f} s with the harness).
 
 Image size (`docker image inspect`, uncompressed), target at most +80 MB over the base:
 

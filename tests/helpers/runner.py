@@ -5,6 +5,9 @@ runner's temp dirs (/github/home, /github/workflow, /github/file_commands) and t
 mounted, ``INPUT_<NAME>`` variables spelled with the input's own hyphens, and ``GITHUB_OUTPUT``
 and ``GITHUB_STEP_SUMMARY`` pointing at files it created (owned by the runner's user) before the
 step. The workspace belongs to that user, uid 1001 on hosted runners.
+
+``run_composite`` runs action.yml's composite steps instead: each ``run:`` as that user, in a
+stand-in for the ubuntu runner (its Python 3.12 and git), with the runner's paths and variables.
 """
 
 from __future__ import annotations

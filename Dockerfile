@@ -12,10 +12,16 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 # git: GitPython runs it to read the checkout. Not pinned: Debian's mirror keeps only the current
 # security release of a package, so a pinned version stops building at the next update.
+# Without recommends, documentation, manuals or translations, and with apt's downloaded
+# packages removed (a base without docker-clean keeps them): see docs/performance.md.
 # hadolint ignore=DL3008
-RUN apt-get update \
+RUN printf '%s\n' 'path-exclude /usr/share/doc/*' 'path-exclude /usr/share/man/*' \
+      'path-exclude /usr/share/info/*' 'path-exclude /usr/share/locale/*' \
+      >/etc/dpkg/dpkg.cfg.d/mb-ci-nodoc \
+ && apt-get update \
  && apt-get install -y --no-install-recommends git ca-certificates \
- && rm -rf /var/lib/apt/lists/*
+ && apt-get clean \
+ && rm -rf /var/lib/apt/lists/* /var/cache/apt/* /var/cache/debconf/*-old /var/log/apt /var/log/dpkg.log
 
 # Locked, hashed dependencies (scripts/lock-container), wheels only, no pip cache.
 COPY requirements/container.txt /tmp/requirements.txt

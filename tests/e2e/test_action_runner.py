@@ -1,4 +1,6 @@
-"""The container Action run exactly as the GitHub runner runs it (see runner.py)."""
+"""The Action run exactly as the GitHub runner runs it (see runner.py), in both of its forms:
+the composite action action.yml declares, and the container image GitLab CI and Jenkins run,
+which must behave the same."""
 
 from __future__ import annotations
 
@@ -9,7 +11,14 @@ import xml.etree.ElementTree as ET
 import pytest
 from helpers.clock import now
 from helpers.git import SOURCE
-from helpers.runner import RUNNER_UID, make_workspace, run_action, workflow_commands
+from helpers.runner import (
+    RUNNER_UID,
+    build_runner_image,
+    make_workspace,
+    run_action,
+    run_composite,
+    workflow_commands,
+)
 
 pytestmark = pytest.mark.docker
 
@@ -39,16 +48,31 @@ def checkout(repo):
     return repo
 
 
+@pytest.fixture(scope="session")
+def tool_cache(tmp_path_factory):
+    """The runner's tool cache, kept between the composite runs of a session as actions/cache
+    keeps the venv between workflow runs: the first run is cold, the others warm."""
+    return tmp_path_factory.mktemp("hostedtoolcache")
+
+
+@pytest.fixture(params=["composite", "container"])
+def run_the_action(request, engine, tool_cache):
+    if request.param == "container":
+        image = request.getfixturevalue("action_image")
+        return lambda *args, **kw: run_action(image, *args, **kw)
+    runner = build_runner_image(engine)
+    return lambda *args, **kw: run_composite(runner, *args, tool_cache=tool_cache, **kw)
+
+
 def _push(repo):
     return {"GITHUB_SHA": repo.head, "GITHUB_EVENT_NAME": "push", "GITHUB_REF": "refs/heads/main"}
 
 
 def test_clean_run_passes_and_writes_files_owned_by_the_runner_user(
-    action_image, build_image, checkout, tmp_path
+    run_the_action, build_image, checkout, tmp_path
 ):
     tag = build_image(labels(checkout.head))
-    run = run_action(
-        action_image,
+    run = run_the_action(
         make_workspace(checkout.path),
         tmp_path / "temp",
         {"image": tag, "reports": REPORTS, "badges": "true", "readme": "README.md"},
@@ -74,10 +98,9 @@ def test_clean_run_passes_and_writes_files_owned_by_the_runner_user(
     assert json.loads(written[2].read_text()) == []
 
 
-def test_mismatch_fails_with_error_annotations(action_image, build_image, checkout, tmp_path):
+def test_mismatch_fails_with_error_annotations(run_the_action, build_image, checkout, tmp_path):
     tag = build_image(labels("0" * 40))
-    run = run_action(
-        action_image,
+    run = run_the_action(
         make_workspace(checkout.path),
         tmp_path / "temp",
         {"image": tag},
@@ -100,13 +123,12 @@ HOSTILE = (
 
 
 def test_hostile_label_cannot_add_a_command_or_an_output(
-    action_image, build_image, checkout, tmp_path
+    run_the_action, build_image, checkout, tmp_path
 ):
     tag = build_image(
         {**labels(HOSTILE), "org.opencontainers.image.title": "::error::forged\n::endgroup::"}
     )
-    run = run_action(
-        action_image,
+    run = run_the_action(
         make_workspace(checkout.path),
         tmp_path / "temp",
         {"image": tag, "format": "text", "verbose": "true"},
@@ -126,7 +148,7 @@ def test_hostile_label_cannot_add_a_command_or_an_output(
 
 
 def test_pull_request_head_labelled_image_passes_with_matched_head(
-    action_image, build_image, repo, tmp_path
+    run_the_action, build_image, repo, tmp_path
 ):
     # the PR head on a branch, and the merge commit actions/checkout checks out (refs/pull/N/merge)
     repo.git("checkout", "-q", "-b", "feature")
@@ -142,8 +164,7 @@ def test_pull_request_head_labelled_image_passes_with_matched_head(
         "number": 7,
         "pull_request": {"number": 7, "head": {"sha": head}, "merge_commit_sha": merge},
     }
-    run = run_action(
-        action_image,
+    run = run_the_action(
         make_workspace(repo.path),
         tmp_path / "temp",
         {"image": tag},
@@ -159,8 +180,44 @@ def test_pull_request_head_labelled_image_passes_with_matched_head(
     assert run.output["matched-commit"] == "head"
 
 
-def test_missing_required_input_is_an_error_annotation(action_image, repo, tmp_path):
-    run = run_action(action_image, make_workspace(repo.path), tmp_path / "temp", {"image": ""})
+def test_missing_required_input_is_an_error_annotation(run_the_action, repo, tmp_path):
+    run = run_the_action(make_workspace(repo.path), tmp_path / "temp", {"image": ""})
     assert run.returncode == 2
     assert run.outputs == [("result", "error")]
     assert workflow_commands(run.stdout)[0].startswith("::error title=mb-ci::input 'image'")
+
+
+def test_composite_maps_its_outputs_and_a_warm_run_reuses_the_cached_venv(
+    engine, build_image, checkout, tmp_path
+):
+    runner, cache = build_runner_image(engine), tmp_path / "hostedtoolcache"
+    tag = build_image(labels(checkout.head))
+    workspace = make_workspace(checkout.path)
+    cold = run_composite(
+        runner, workspace, tmp_path / "cold", {"image": tag}, _push(checkout), tool_cache=cache
+    )
+    assert cold.returncode == 0, cold.stdout + cold.stderr
+    (venv,) = (cache / "mb-ci").iterdir()
+    assert venv.name.startswith("venv-py3.12-")
+    assert os.stat(venv).st_uid == RUNNER_UID
+    (venv / "kept").write_text("")
+    warm = run_composite(
+        runner, workspace, tmp_path / "warm", {"image": tag}, _push(checkout), tool_cache=cache
+    )
+    assert warm.returncode == 0, warm.stdout + warm.stderr
+    assert (venv / "kept").exists()  # restored as it was, not installed again
+    assert warm.action_outputs == warm.output
+    assert warm.action_outputs["result"] == "pass"
+    assert workflow_commands(cold.stdout) == workflow_commands(warm.stdout) == []
+
+
+def test_composite_result_is_error_when_the_check_never_ran(engine, repo, tmp_path):
+    run = run_composite(
+        build_runner_image(engine),
+        make_workspace(repo.path),
+        tmp_path / "temp",
+        {"image": ""},
+        tool_cache=tmp_path / "cache",
+    )
+    assert run.returncode == 2
+    assert run.action_outputs["result"] == "error"

@@ -62,7 +62,15 @@ def test_action_inputs_are_the_ones_the_entry_point_reads():
     import yaml
 
     spec = yaml.safe_load((ROOT / "action.yml").read_text())
-    assert spec["runs"] == {"using": "docker", "image": "Dockerfile", "args": ["action"]}
+    # the composite action hands every input to the entry point as the container runner did,
+    # and takes every output from the step that runs it
+    assert spec["runs"]["using"] == "composite"
+    (step,) = [s for s in spec["runs"]["steps"] if s.get("id") == "mb-ci"]
+    assert '"action"' in step["run"] and "mb_ci.entrypoint" in step["run"]
+    passed = {k: v for k, v in step["env"].items() if k.startswith("INPUT_")}
+    assert passed == {f"INPUT_{n.upper()}": f"${{{{ inputs.{n} }}}}" for n in spec["inputs"]}
+    for name, output in spec["outputs"].items():
+        assert output["value"].startswith(f"${{{{ steps.mb-ci.outputs.{name} "), name
     source = (ROOT / "mb_ci/action.py").read_text()
     for name in spec["inputs"]:
         assert f'"{name}"' in source, f"input {name} is never read"

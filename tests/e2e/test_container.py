@@ -68,7 +68,11 @@ def test_action_inputs_are_the_ones_the_entry_point_reads():
     (step,) = [s for s in spec["runs"]["steps"] if s.get("id") == "mb-ci"]
     assert '"action"' in step["run"] and "mb_ci.entrypoint" in step["run"]
     passed = {k: v for k, v in step["env"].items() if k.startswith("INPUT_")}
-    assert passed == {f"INPUT_{n.upper()}": f"${{{{ inputs.{n} }}}}" for n in spec["inputs"]}
+    # portable variable names: `_` for the input's `-`, which mb_ci/action.py reads too
+    portable = {
+        f"INPUT_{n.upper().replace('-', '_')}": f"${{{{ inputs.{n} }}}}" for n in spec["inputs"]
+    }
+    assert passed == portable
     for name, output in spec["outputs"].items():
         assert output["value"].startswith(f"${{{{ steps.mb-ci.outputs.{name} "), name
     source = (ROOT / "mb_ci/action.py").read_text()

@@ -125,6 +125,16 @@ def read_bounded_text(
         raise error(f"{name}: not UTF-8 (byte {e.start})", "save it as UTF-8") from e
 
 
+def find_checkout(start: str | os.PathLike[str]) -> Path | None:
+    """The nearest folder at or above the folder ``start`` that holds ``.git`` (a folder, or
+    the file of a worktree or submodule); None outside any checkout."""
+    here = Path(start).resolve()
+    for folder in (here, *here.parents):
+        if (folder / ".git").exists():
+            return folder
+    return None
+
+
 def make_parents(path: str | os.PathLike[str]) -> None:
     """Create the missing directories above ``path``, each owned like the one it is made in.
 

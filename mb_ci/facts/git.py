@@ -17,12 +17,13 @@ from mb_ci.safety import strip_credentials
 
 def find_root(start: str | os.PathLike[str]) -> Path:
     """The work tree root above ``start``: the nearest directory holding ``.git`` (dir or file)."""
-    path = Path(start).resolve()
-    if not path.exists():
+    from mb_ci.fsutil import find_checkout
+
+    if not Path(start).resolve().exists():
         raise CheckoutError(f"{start}: no such directory", "give the checkout with --repo")
-    for candidate in (path, *path.parents):
-        if (candidate / ".git").exists():
-            return candidate
+    root = find_checkout(start)
+    if root is not None:
+        return root
     raise CheckoutError(
         f"{start}: not a git checkout", "run inside the checkout or pass --repo DIR"
     )

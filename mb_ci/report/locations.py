@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 from mb_ci.dockerfile.scan import label_lines
+from mb_ci.fsutil import find_checkout
 from mb_ci.models import Finding, Report
 
 __all__ = ["label_lines", "locate", "place", "relative_to_checkout"]
@@ -27,11 +28,8 @@ def default_dockerfile(root: str | os.PathLike[str] | None) -> str | None:
 def checkout_root(path: str | os.PathLike[str]) -> str | None:
     """The work tree ``path`` lies in: the nearest folder at or above it that holds ``.git``
     (a folder, or the file of a worktree or submodule). None outside any checkout."""
-    here = Path(path).resolve().parent
-    for folder in (here, *here.parents):
-        if (folder / ".git").exists():
-            return str(folder)
-    return None
+    root = find_checkout(Path(path).resolve().parent)
+    return str(root) if root is not None else None
 
 
 def relative_to_checkout(path: str) -> str:

@@ -1,4 +1,8 @@
-"""Merge the JSON reports of a sharded audit (``--shard N/M`` in CI matrix jobs) into one."""
+"""Merge the reports of a sharded audit (``--shard N/M`` in CI matrix jobs) into one.
+
+Each report may be ``--format json`` (one envelope) or ``--format jsonl`` (one image a line,
+then the envelope without ``images``): both carry the same rows and summary.
+"""
 
 from __future__ import annotations
 
@@ -20,10 +24,12 @@ def load(path: str) -> dict[str, Any]:
     raw = read_bounded(path, MAX_REPORT_BYTES, UsageError, label=f"--merge {path}")
     try:
         data = json.loads(raw)
+    except json.JSONDecodeError as e:
+        if e.msg != "Extra data":
+            raise _not_json(path, e) from e
+        data = _from_lines(path, raw)
     except (ValueError, UnicodeDecodeError) as e:
-        raise UsageError(
-            f"--merge {path}: not JSON: {e}", "pass audit reports written with --format json"
-        ) from e
+        raise _not_json(path, e) from e
     if not isinstance(data, dict) or data.get("schema") != SCHEMA:
         raise UsageError(
             f"--merge {path}: not an mb-ci audit report (schema is not '{SCHEMA}')",
@@ -35,6 +41,34 @@ def load(path: str) -> dict[str, Any]:
             "merge reports written by the same mb-ci release",
         )
     return data
+
+
+def _not_json(path: str, error: Exception) -> UsageError:
+    return UsageError(
+        f"--merge {path}: not JSON: {error}",
+        "pass audit reports written with --format json or --format jsonl",
+    )
+
+
+def _from_lines(path: str, raw: bytes | str) -> Any:
+    """A ``--format jsonl`` report as the envelope ``--format json`` writes: the last line is
+    the head, every line before it one image."""
+    text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+    lines = [(n, line) for n, line in enumerate(text.splitlines(), 1) if line.strip()]
+    items = []
+    for number, line in lines:
+        try:
+            items.append(json.loads(line))
+        except ValueError as e:
+            raise UsageError(
+                f"--merge {path}:{number}: not a JSON line: {e}",
+                "pass audit reports written with --format json or --format jsonl",
+            ) from e
+    head = items.pop() if items else None
+    if not isinstance(head, dict) or "images" in head:
+        return head  # load() names what is wrong with it
+    head["images"] = items
+    return head
 
 
 def _shard(text: Any, path: str) -> tuple[int, int] | None:

@@ -46,7 +46,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--merge",
         nargs="+",
         metavar="FILE",
-        help="merge the JSON reports of a sharded audit instead of auditing",
+        help="merge the json or jsonl reports of a sharded audit instead of auditing",
     )
     which = parser.add_argument_group("which images to show")
     which.add_argument(

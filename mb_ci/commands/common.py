@@ -95,6 +95,13 @@ def add_source_options(parser: argparse.ArgumentParser) -> None:
         metavar="SECONDS",
         help="network time limit per request (default 30)",
     )
+    group.add_argument(
+        "--host-connections",
+        type=int,
+        default=8,
+        metavar="N",
+        help="requests in flight to one registry host at once (default 8)",
+    )
 
 
 def source_options(args: argparse.Namespace) -> SourceOptions:
@@ -104,6 +111,8 @@ def source_options(args: argparse.Namespace) -> SourceOptions:
         password = sys.stdin.readline().rstrip("\r\n")
         if not password:
             raise UsageError("--password-stdin: standard input was empty")
+    if not 1 <= args.host_connections <= 64:
+        raise UsageError(f"--host-connections {args.host_connections}: expected 1 to 64")
     return SourceOptions(
         platforms=tuple(args.platform),
         username=args.username,
@@ -111,6 +120,7 @@ def source_options(args: argparse.Namespace) -> SourceOptions:
         insecure_registries=tuple(args.insecure_registry),
         ca_file=args.ca_file,
         timeout=args.timeout,
+        host_connections=args.host_connections,
     )
 
 

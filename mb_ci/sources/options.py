@@ -15,3 +15,5 @@ class SourceOptions:
     insecure_registries: tuple[str, ...] = ()
     ca_file: str | None = None
     timeout: float = 30.0
+    # requests in flight to one registry host at once (regclient: 3, crane: 4 jobs)
+    host_connections: int = 8

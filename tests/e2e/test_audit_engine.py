@@ -229,16 +229,22 @@ def _listing(fifty_tags, tmp_path):
     return listing
 
 
-def test_eight_shards_merge_to_one_run_rows_summary_and_exit_code(fifty_tags, mbci, tmp_path):
+@pytest.mark.parametrize("shard_format", ["json", "jsonl"])
+def test_eight_shards_merge_to_one_run_rows_summary_and_exit_code(
+    fifty_tags, mbci, tmp_path, shard_format
+):
     listing = _listing(fifty_tags, tmp_path)
-    common = ("audit", "--from-file", str(listing), "--no-git", "--format", "json", "-q")
-    single = mbci(*common, "-o", str(tmp_path / "all.json"), cwd=tmp_path)
+    common = ("audit", "--from-file", str(listing), "--no-git", "-q")
+    single = mbci(*common, "--format", "json", "-o", str(tmp_path / "all.json"), cwd=tmp_path)
     assert single.returncode == 3, single.stderr  # the missing tag is unreadable
     parts, audited = [], 0
     for n in range(1, 9):
-        path = tmp_path / f"shard{n}.json"
-        mbci(*common, "--shard", f"{n}/8", "-o", str(path), cwd=tmp_path)
-        audited += json.loads(path.read_text())["summary"]["audited"]
+        path = tmp_path / f"shard{n}.{shard_format}"
+        mbci(*common, "--format", shard_format, "--shard", f"{n}/8", "-o", str(path), cwd=tmp_path)
+        head = json.loads(
+            path.read_text().splitlines()[-1] if shard_format == "jsonl" else path.read_text()
+        )
+        audited += head["summary"]["audited"]
         parts.append(str(path))
     assert audited == 51
     merged = mbci("audit", "--merge", *reversed(parts), "--format", "json", cwd=tmp_path)

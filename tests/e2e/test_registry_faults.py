@@ -130,6 +130,42 @@ def test_shared_client_fetches_each_document_once(pushed: Any) -> None:
         server.close()
 
 
+@pytest.mark.parametrize("limit", [1, 3])
+def test_requests_in_flight_to_one_host_are_bounded(pushed: Any, limit: int) -> None:
+    """16 threads, each reading its own tag: never more than ``host_connections`` at once,
+    and exactly that many when the requests are slow enough to overlap."""
+    server = FaultServer(pushed[0])
+    server.delay = 0.05
+    client = RegistryClient(SourceOptions(host_connections=limit))
+    errors: list[BaseException] = []
+
+    def work(tag: str) -> None:
+        try:
+            client.inspect(f"{server.host}/app:{tag}")
+        except BaseException as e:  # pragma: no cover - reported below
+            errors.append(e)
+
+    try:
+        threads = [threading.Thread(target=work, args=(t,)) for t in ("1", "2", "3", "4") * 4]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert not errors
+        assert server.max_in_flight == limit
+    finally:
+        client.close()
+        server.close()
+
+
+def test_host_connections_is_an_option_with_bounds(tmp_path: Path) -> None:
+    from helpers.cli import run_mbci
+
+    bad = run_mbci("check", "--host-connections", "0", "docker://127.0.0.1:1/x:1", cwd=tmp_path)
+    assert bad.returncode == 2
+    assert "--host-connections 0: expected 1 to 64" in bad.stderr
+
+
 def test_list_tags_follows_link_pagination(pushed: Any, proxy: FaultServer) -> None:
     reg: Registry = pushed[0]
     proxy.rules.append(Rule("/tags/list", "paginate", times=0))

@@ -400,6 +400,9 @@ class FaultServer:
         self.anonymous = anonymous
         self.tokens: set[str] = set()
         self.delay = 0.0
+        self.in_flight = 0
+        self.max_in_flight = 0  # the most requests it was answering at one time
+        self._flight = threading.Lock()
         server = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -444,8 +447,15 @@ class FaultServer:
 
     def handle(self, h: Any) -> None:
         self.seen.append(Seen(h.command, h.path, dict(h.headers.items())))
+        # in flight: counted before any byte of the answer is sent, so a client that waits
+        # for the answer before its next request is never counted twice
+        with self._flight:
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
         if self.delay:
             time.sleep(self.delay)
+        with self._flight:
+            self.in_flight -= 1
         if h.path.startswith("/token"):
             return self._token(h)
         if self.token_users or self.anonymous:

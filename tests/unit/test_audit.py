@@ -142,6 +142,24 @@ def test_merge_refuses_other_json(tmp_path):
         audit_merge.load(str(path))
 
 
+def test_merge_reads_jsonl_reports_as_their_json_twins(tmp_path):
+    from mb_ci.audit import report_jsonl
+
+    rows = [row(f"app:{n}", "fail" if n % 3 == 0 else "pass", revision=SHA) for n in range(6)]
+    result = AuditResult(tuple(sorted(rows, key=AuditRow.key)), Summary.of(rows), shard=(1, 1))
+    path = tmp_path / "s1.jsonl"
+    path.write_text(report_jsonl.render(result, RenderOptions()))
+    assert audit_merge.load(str(path)) == json.loads(audit_json.render(result, RenderOptions()))
+    broken = path.read_text().splitlines()
+    broken[2] = broken[2][:-1]  # a line cut short
+    path.write_text("\n".join(broken) + "\n")
+    with pytest.raises(UsageError, match=r"s1\.jsonl:3: not a JSON line"):
+        audit_merge.load(str(path))
+    path.write_text('{"reference": "a"}\n{"reference": "b"}\n')  # no envelope last
+    with pytest.raises(UsageError, match="not an mb-ci audit report"):
+        audit_merge.load(str(path))
+
+
 # --- reporters -------------------------------------------------------------------------------
 
 HOSTILE = "=cmd|' /C calc'!A0\x1b[31m"

@@ -13,6 +13,8 @@ sessions as not thread-safe), the counter and the per-host scheme memo sit behin
   host instead of on every request: requests' ``trust_env`` scans all of ``os.environ`` twice
   per request, which was the largest share of the client's CPU per image in a fleet audit
   (docs/performance.md). Sessions run with ``trust_env`` off and get the same settings passed.
+- At most ``options.host_connections`` requests are in flight to one host at once, whatever
+  the number of threads: a fleet audit with ``--jobs 64`` stays polite to each registry.
 - 429 and 5xx are retried twice, waiting for ``Retry-After`` (capped at 10 s).
 - Bodies are read in chunks and refused beyond ``limit`` bytes; a short body is an error.
 """
@@ -63,6 +65,7 @@ class Http:
         self._schemes: dict[str, str] = {}
         self._sessions: list[requests.Session] = []
         self._proxies: dict[str, dict[str, str]] = {}
+        self._slots: dict[str, threading.BoundedSemaphore] = {}
         # what requests' trust_env would apply to verify=True, read once
         self._ca_bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
         self.count = 0
@@ -84,6 +87,16 @@ class Http:
             with self._lock:
                 self._sessions.append(sess)
         return sess
+
+    def slots(self, host: str) -> threading.BoundedSemaphore:
+        """The semaphore that bounds the requests in flight to ``host``."""
+        found = self._slots.get(host)
+        if found is None:
+            with self._lock:
+                found = self._slots.setdefault(
+                    host, threading.BoundedSemaphore(max(1, self.options.host_connections))
+                )
+        return found
 
     def proxies_for(self, url: str) -> dict[str, str]:
         """The proxies requests would take from the environment for ``url``'s host, memoised.
@@ -225,24 +238,25 @@ class Http:
             verify = self._ca_bundle
         with self._lock:
             self.count += 1
-        try:
-            resp = self.session().request(
-                method,
-                url,
-                headers=headers,
-                data=data,
-                timeout=self.timeout,
-                verify=verify,
-                cert=cert,
-                proxies=self.proxies_for(url),
-                allow_redirects=False,
-                stream=True,
-            )
-        except requests.exceptions.RequestException as e:
-            raise RegistryError(f"{what}: {_reason(e, parts.netloc)}") from e
-        with resp:
-            body = _read(resp, limit, what, time.monotonic() + 2 * self.timeout)
-            return Reply(resp.status_code, resp.headers.copy(), body, url)  # case-insensitive
+        with self.slots(parts.netloc):  # held until the body is read
+            try:
+                resp = self.session().request(
+                    method,
+                    url,
+                    headers=headers,
+                    data=data,
+                    timeout=self.timeout,
+                    verify=verify,
+                    cert=cert,
+                    proxies=self.proxies_for(url),
+                    allow_redirects=False,
+                    stream=True,
+                )
+            except requests.exceptions.RequestException as e:
+                raise RegistryError(f"{what}: {_reason(e, parts.netloc)}") from e
+            with resp:
+                body = _read(resp, limit, what, time.monotonic() + 2 * self.timeout)
+                return Reply(resp.status_code, resp.headers.copy(), body, url)  # case-insensitive
 
 
 def _read(resp: requests.Response, limit: int, what: str, deadline: float) -> bytes:

@@ -2,6 +2,29 @@
 # Build:  docker build $(mb-ci labels --format build-args) -t mb-ci .
 # The base is a build argument so that mirrors and pinned digests can be used.
 ARG BASE_IMAGE=python:3.12-slim
+
+# git from Debian, in a stage of its own: the final image takes git's program with its
+# commands (builtins are links to it; submodule, bisect and the other shell commands are
+# small) and its HTTP(S) transport, not the package, whose dependency on perl (47 MB) serves
+# only git's Perl commands (svn, send-email, add--interactive), which mb-ci never runs. Left
+# out too: the servers (daemon, http-backend, shell), http-push, imap-send and scalar.
+# Not pinned: Debian's mirror keeps only the current security release of a package, so a
+# pinned version stops building at the next update.
+# hadolint ignore=DL3008
+FROM ${BASE_IMAGE} AS git
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends git \
+ && mkdir -p /out/usr/bin /out/usr/lib /out/usr/share/git-core \
+ && cp -a /usr/bin/git /usr/bin/git-upload-pack /usr/bin/git-receive-pack \
+      /usr/bin/git-upload-archive /out/usr/bin/ \
+ && cp -a /usr/lib/git-core /out/usr/lib/ \
+ && cd /out/usr/lib/git-core \
+ && rm git-daemon git-http-backend git-http-push git-http-fetch git-imap-send git-shell \
+      git-instaweb scalar git-add--interactive \
+ && ! grep -l '^#!.*perl' ./* 2>/dev/null \
+ && cp -a /usr/share/git-core/templates /out/usr/share/git-core/ \
+ && /out/usr/bin/git --version
+
 FROM ${BASE_IMAGE}
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -10,18 +33,21 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_ROOT_USER_ACTION=ignore
 
-# git: GitPython runs it to read the checkout. Not pinned: Debian's mirror keeps only the current
-# security release of a package, so a pinned version stops building at the next update.
-# Without recommends, documentation, manuals or translations, and with apt's downloaded
-# packages removed (a base without docker-clean keeps them): see docs/performance.md.
+# What git's program needs beyond the base (libpcre2 and zlib are in it): libcurl for its
+# HTTPS transport, so that a job can `git fetch --deepen` before `mb-ci check`, and the CA
+# certificates. Without recommends, documentation, manuals or translations, and with apt's
+# downloaded packages removed (a base without docker-clean keeps them): see docs/performance.md.
+# `apt-get install git` in an image built on this one installs the whole package over it.
 # hadolint ignore=DL3008
 RUN printf '%s\n' 'path-exclude /usr/share/doc/*' 'path-exclude /usr/share/man/*' \
       'path-exclude /usr/share/info/*' 'path-exclude /usr/share/locale/*' \
       >/etc/dpkg/dpkg.cfg.d/mb-ci-nodoc \
  && apt-get update \
- && apt-get install -y --no-install-recommends git ca-certificates \
+ && apt-get install -y --no-install-recommends libcurl3-gnutls ca-certificates \
  && apt-get clean \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/* /var/cache/debconf/*-old /var/log/apt /var/log/dpkg.log
+COPY --from=git /out/ /
+RUN git --version
 
 # Locked, hashed dependencies (scripts/lock-container), wheels only, no pip cache.
 COPY requirements/container.txt /tmp/requirements.txt

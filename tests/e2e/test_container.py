@@ -107,6 +107,38 @@ def test_image_runs_sh_c_like_gitlab(action_image):
     assert lines[0] == "ok" and lines[1].startswith("mb-ci ") and lines[2].startswith("git version")
 
 
+GIT_JOB = r"""
+set -e
+cd /tmp
+git config --global user.email ci@example.invalid
+git config --global user.name ci
+git init -q sub && echo one > sub/f && git -C sub add f && git -C sub commit -qm one
+git init -q top && cd top
+git -c protocol.file.allow=always submodule add -q /tmp/sub s
+git commit -qm two && echo three > g && git add g && git commit -qm three
+cd /tmp && git clone -q --depth 1 file:///tmp/top c && cd c
+git -c protocol.file.allow=always submodule update --init -q
+git fetch -q --deepen 1
+echo "commits=$(git rev-list --count HEAD)"
+echo "submodule=$(cat s/f)"
+git ls-remote https://127.0.0.1:9/x.git 2>&1 | head -1 || true
+dpkg -s perl >/dev/null 2>&1 || echo "no perl package"
+"""
+
+
+@pytest.mark.docker
+def test_image_git_does_what_a_ci_job_asks_of_it_without_perl(action_image):
+    """The image carries git's program and commands, not Debian's package and its perl: a
+    job can still clone, fetch deeper, init submodules and reach HTTPS remotes."""
+    proc = docker("run", "--rm", "--entrypoint", "sh", action_image, "-c", GIT_JOB)
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    assert "commits=2" in out and "submodule=one" in out
+    assert "Failed to connect to 127.0.0.1 port 9" in out  # the https transport is there
+    assert "is not a git command" not in out + proc.stderr
+    assert "no perl package" in out  # perl-base, in every Debian image, stays
+
+
 @pytest.mark.docker
 def test_image_runs_mb_ci_for_options_and_subcommands(action_image):
     version = docker("run", "--rm", action_image, "--version")

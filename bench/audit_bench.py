@@ -11,7 +11,7 @@ our own in front of it sleeps ``--delay-ms`` per request and counts requests and
 Measured in one run, on the same images, the variants interleaved run by run:
 
 - ``mb-ci audit docker://PROXY/bench/app --all-tags``, with the default ``--jobs`` and with
-  ``--host-connections 16``, ``--jobs 32 --host-connections 32``, HEAD-first
+  ``--host-connections 8``, ``--jobs 32 --host-connections 32``, HEAD-first
   (``--manifest-requests head``), and on ``bench/shared``; median of ``--runs`` each;
 - a shell loop of ``skopeo inspect --no-tags`` over every tag (its best case: no tag listing);
 - ``container-structure-test test --pull`` with a labels-only config, on a sample of
@@ -123,8 +123,8 @@ def measure(
     head = ["--manifest-requests", "head"]
     variants = {  # name: (references and options, delay, images audited)
         "mb-ci audit (1 image per tag)": ([app, "--all-tags"], delay, args.tags),
-        "mb-ci audit --host-connections 16 (1 image per tag)": (
-            [app, "--all-tags", "--host-connections", "16"],
+        "mb-ci audit --host-connections 8 (1 image per tag)": (
+            [app, "--all-tags", "--host-connections", "8"],
             delay,
             args.tags,
         ),
@@ -283,7 +283,7 @@ def report(args: argparse.Namespace, results: dict[str, dict[str, float]]) -> No
     wide = (
         skopeo / results["mb-ci audit --jobs 32 --host-connections 32 (1 image per tag)"]["seconds"]
     )
-    per_host = skopeo / results["mb-ci audit --host-connections 16 (1 image per tag)"]["seconds"]
+    per_host = skopeo / results["mb-ci audit --host-connections 8 (1 image per tag)"]["seconds"]
     head = skopeo / results["mb-ci audit --manifest-requests head (1 image per tag)"]["seconds"]
     shared = skopeo / results["mb-ci audit (10 images)"]["seconds"]
     shared_head = skopeo / results["mb-ci audit --manifest-requests head (10 images)"]["seconds"]
@@ -345,7 +345,7 @@ tool's own processes.{cst}
 Targets:
 - {args.tags} distinct images at {args.delay_ms:g} ms at least 15× faster than the skopeo loop:
   **{met[default >= 15]}** at the default `--jobs {default_jobs()}` ({default:.1f}×;
-  {per_host:.1f}× with `--host-connections 16` instead of the default 8;
+  {per_host:.1f}× with `--host-connections 8` instead of the default 16;
   {wide:.1f}× with `--jobs 32 --host-connections 32`; {head:.1f}× HEAD-first, as on Docker Hub).
 - Tags sharing images: {shared:.1f}× ({shared_head:.1f}× HEAD-first).
 - Loopback, no added latency: {loopback:.1f}× the skopeo loop (target 3×:

@@ -98,9 +98,9 @@ def add_source_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--host-connections",
         type=int,
-        default=8,
+        default=16,
         metavar="N",
-        help="requests in flight to one registry host at once (default 8)",
+        help="requests in flight to one registry host at once (default 16)",
     )
 
 

@@ -16,4 +16,4 @@ class SourceOptions:
     ca_file: str | None = None
     timeout: float = 30.0
     # requests in flight to one registry host at once (regclient: 3, crane: 4 jobs)
-    host_connections: int = 8
+    host_connections: int = 16

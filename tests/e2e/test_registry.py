@@ -16,6 +16,7 @@ from helpers.images import build_platform_image
 from helpers.registry import (
     Client,
     FaultServer,
+    ForwardProxy,
     Registry,
     TokenServer,
     make_ca,
@@ -252,6 +253,41 @@ def test_tls_with_custom_ca(bed: Bed, mbci: Any, tmp_path: Path) -> None:
         via_certs_d = check(mbci, bed, ref, env={"MB_CI_CERTS_D": str(tmp_path / "certs.d")})
         assert via_certs_d.returncode == 0, via_certs_d.stderr
     finally:
+        reg.stop()
+
+
+def test_proxies_from_the_environment_tunnel_https_and_forward_http(
+    bed: Bed, mbci: Any, tmp_path: Path
+) -> None:
+    """HTTPS through a CONNECT tunnel with the proxy URL's credentials, plain HTTP as
+    absolute-URI requests, and NO_PROXY bypassing the proxy: what requests' environment
+    handling did, kept by the registry client's own transport."""
+    ca, crt, key = make_ca(tmp_path / "pki")
+    reg = start_registry(tmp_path / "tls", storage=bed.registry.storage, tls=(ca, crt, key))
+    proxy = ForwardProxy()
+    try:
+        via = {
+            "HTTPS_PROXY": f"http://us%40er:p%3Ass@{proxy.host}",
+            "HTTP_PROXY": f"http://{proxy.host}",
+        }
+        tunnelled = check(mbci, bed, bed.ref("good", reg.host), "--ca-file", str(ca), env=via)
+        assert tunnelled.returncode == 0, tunnelled.stderr
+        connects = [(line, auth) for line, auth in proxy.seen if line.startswith("CONNECT ")]
+        assert connects and all(line.split()[1] == reg.host for line, _ in connects)
+        expected = "Basic " + base64.b64encode(b"us@er:p:ss").decode()
+        assert {auth for _, auth in connects} == {expected}
+        proxy.seen.clear()
+        forwarded = check(mbci, bed, bed.ref("good"), env=via)
+        assert forwarded.returncode == 0, forwarded.stderr
+        assert proxy.seen and all(
+            line.split()[1].startswith(f"http://{bed.registry.host}/v2/") for line, _ in proxy.seen
+        )
+        proxy.seen.clear()
+        bypassed = check(mbci, bed, bed.ref("good"), env={**via, "NO_PROXY": "127.0.0.1"})
+        assert bypassed.returncode == 0, bypassed.stderr
+        assert proxy.seen == []
+    finally:
+        proxy.close()
         reg.stop()
 
 

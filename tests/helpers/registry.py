@@ -31,6 +31,7 @@ import socket
 import subprocess
 import threading
 import time
+import urllib.parse
 import urllib.request
 import uuid
 from collections import Counter
@@ -546,6 +547,81 @@ class FaultServer:
         self.tokens.add(token)
         body = json.dumps({"token": token, "expires_in": 300}).encode()
         self._send(h, 200, body, {"Content-Type": "application/json"})
+
+
+class ForwardProxy:
+    """A loopback HTTP proxy as corporate networks have: ``CONNECT`` tunnels for HTTPS and
+    absolute-URI requests for plain HTTP, recording each request line and its
+    ``Proxy-Authorization`` header."""
+
+    def __init__(self) -> None:
+        import socket
+
+        self.seen: list[tuple[str, str | None]] = []
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.host = f"127.0.0.1:{self.sock.getsockname()[1]}"
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.sock.close()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._handle, args=(conn,), daemon=True).start()
+
+    def _handle(self, conn: Any) -> None:
+        import socket
+
+        with conn:
+            head = b""
+            while b"\r\n\r\n" not in head:
+                chunk = conn.recv(65536)
+                if not chunk:
+                    return
+                head += chunk
+            text, _, rest = head.partition(b"\r\n\r\n")
+            lines = text.decode("latin-1").split("\r\n")
+            method, target, _ = lines[0].split(" ", 2)
+            fields = {
+                k.lower(): v for k, v in (line.split(": ", 1) for line in lines[1:] if ": " in line)
+            }
+            self.seen.append((lines[0], fields.get("proxy-authorization")))
+            if method == "CONNECT":
+                host, port = target.rsplit(":", 1)
+                upstream = socket.create_connection((host, int(port)))
+                conn.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+            else:
+                parts = urllib.parse.urlsplit(target)
+                upstream = socket.create_connection((parts.hostname, parts.port or 80))
+                path = parts.path + (f"?{parts.query}" if parts.query else "")
+                kept = [
+                    line
+                    for line in lines[1:]
+                    if not line.lower().startswith(("proxy-", "connection:"))
+                ]
+                request = [f"{method} {path} HTTP/1.1", *kept, "Connection: close", "", ""]
+                upstream.sendall("\r\n".join(request).encode("latin-1") + rest)
+            with upstream:
+                self._pipe(conn, upstream)
+
+    @staticmethod
+    def _pipe(a: Any, b: Any) -> None:
+        import selectors
+
+        sel = selectors.DefaultSelector()
+        sel.register(a, selectors.EVENT_READ, b)
+        sel.register(b, selectors.EVENT_READ, a)
+        while True:
+            for key, _ in sel.select(timeout=30):
+                data = key.fileobj.recv(65536)  # type: ignore[union-attr]
+                if not data:
+                    return
+                key.data.sendall(data)
 
 
 def _b64url(data: bytes) -> str:

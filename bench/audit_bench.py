@@ -199,9 +199,8 @@ def profile(registry: str, path: str) -> dict[str, float]:
     """Inspect and judge every ``bench/app`` tag in this process, one after another, straight
     from the registry: the client's own CPU per image, without start-up, threads or the proxy.
 
-    Three passes each, interleaved: as shipped; with requests' ``trust_env`` back on (the
-    environment scanned on every request, as before); and one under pyinstrument (which
-    samples the main thread only, hence no pool), written to ``path``.
+    Three passes, the median taken, then one under pyinstrument (which samples the main thread
+    only, hence no pool), written to ``path``.
     """
     from pyinstrument import Profiler
 
@@ -209,19 +208,10 @@ def profile(registry: str, path: str) -> dict[str, float]:
     from mb_ci.audit import model as audit
     from mb_ci.pipeline import load_policy
     from mb_ci.sources.options import SourceOptions
-    from mb_ci.sources.registry import client
 
     policy = load_policy(tempfile.gettempdir(), None)
-    shipped_session, shipped_proxies = client.Http.session, client.Http.proxies_for
 
-    def env_per_request(self: client.Http) -> object:
-        sess = shipped_session(self)
-        sess.trust_env = True
-        return sess
-
-    def one_pass(old: bool, profiler: Profiler | None = None) -> float:
-        client.Http.session = env_per_request if old else shipped_session  # type: ignore
-        client.Http.proxies_for = (lambda self, url: {}) if old else shipped_proxies  # type: ignore
+    def one_pass(profiler: Profiler | None = None) -> float:
         inspector = fleet.Inspector(SourceOptions())
         refs = inspector.expand_all_tags([f"docker://{registry}/bench/app"])
         start = time.process_time()
@@ -234,21 +224,13 @@ def profile(registry: str, path: str) -> dict[str, float]:
             profiler.stop()
         cpu = (time.process_time() - start) / len(refs)
         inspector.close()
-        client.Http.session, client.Http.proxies_for = shipped_session, shipped_proxies
         return cpu
 
-    passes: dict[bool, list[float]] = {False: [], True: []}
-    for _ in range(3):
-        for old in (True, False):
-            passes[old].append(one_pass(old))
+    passes = [one_pass() for _ in range(3)]
     profiler = Profiler()
-    one_pass(False, profiler)
+    one_pass(profiler)
     Path(path).write_text(profiler.output_text(show_all=False))
-    return {
-        "cpu_per_image": statistics.median(passes[False]),
-        "cpu_per_image_env_per_request": statistics.median(passes[True]),
-        "environ": len(os.environ),
-    }
+    return {"cpu_per_image": statistics.median(passes), "environ": len(os.environ)}
 
 
 def report(args: argparse.Namespace, results: dict[str, dict[str, float]]) -> None:
@@ -320,10 +302,8 @@ not in its CPU column)."""
         profiled = (
             "- In one process, tag after tag straight from the registry (`--profile`: no\n"
             "  start-up, threads or proxy): "
-            f"{in_process['cpu_per_image'] * 1000:.1f} ms of CPU per image; "
-            f"{in_process['cpu_per_image_env_per_request'] * 1000:.1f} ms with the\n"
-            f"  environment ({in_process['environ']:.0f} variables) read on every request,"
-            " as before.\n"
+            f"{in_process['cpu_per_image'] * 1000:.1f} ms of CPU per image (median of three\n"
+            "  passes; the registry answers in the same process's machine, not its CPU).\n"
         )
     text = f"""{TITLE}
 

@@ -32,8 +32,8 @@ def top_level_imports(*args: str, cwd) -> set[str]:
     [
         (("--version",), set()),
         (("audit", "--help"), set()),
-        # a registry reference: the HTTP stack, never the Docker SDK
-        (("audit", "--no-git", "-q", "docker://127.0.0.1:1/app:1"), {"requests", "urllib3"}),
+        # a registry reference: urllib3 alone, never the Docker SDK or requests
+        (("audit", "--no-git", "-q", "docker://127.0.0.1:1/app:1"), {"urllib3"}),
         # an archive: neither the SDK nor the HTTP stack
         (("audit", "--no-git", "-q", "oci-archive:/nonexistent.tar"), set()),
         # the engine: the Docker SDK (which brings requests), never GitPython with --no-git

@@ -286,6 +286,9 @@ def test_proxies_from_the_environment_tunnel_https_and_forward_http(
         bypassed = check(mbci, bed, bed.ref("good"), env={**via, "NO_PROXY": "127.0.0.1"})
         assert bypassed.returncode == 0, bypassed.stderr
         assert proxy.seen == []
+        socks = check(mbci, bed, bed.ref("good"), env={"ALL_PROXY": "socks5://u:s3cret@h:1080"})
+        assert socks.returncode == 3 and "socks5 proxies are not supported" in socks.stderr
+        assert "s3cret" not in socks.stderr and "Traceback" not in socks.stderr
     finally:
         proxy.close()
         reg.stop()

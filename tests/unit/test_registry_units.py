@@ -153,3 +153,44 @@ def test_proxy_settings_are_the_environments_read_once_per_host(monkeypatch) -> 
     assert http._ca_bundle == "/etc/ssl/corp.pem"  # what trust_env gave verify=True
     monkeypatch.setenv("HTTPS_PROXY", "http://other.example:3128")
     assert http.proxies_for("https://ghcr.io/v2/other") is proxied  # memoised per host
+
+
+PROXY_ENVIRONMENTS = [
+    {"HTTPS_PROXY": "http://proxy.example:3128"},
+    {"https_proxy": "http://proxy.example:3128", "no_proxy": "example.com"},
+    {"HTTPS_PROXY": "http://p:1", "NO_PROXY": ".example.com, internal"},
+    {"HTTPS_PROXY": "http://p:1", "NO_PROXY": "10.0.0.0/8,192.168.1.7"},
+    {"HTTPS_PROXY": "http://p:1", "NO_PROXY": "registry.example.com:5000"},
+    {"HTTPS_PROXY": "http://p:1", "NO_PROXY": "*"},
+    {"ALL_PROXY": "socks5://p:1080"},
+    {"HTTP_PROXY": "http://p:1"},
+]
+PROXY_URLS = [
+    "https://example.com/v2/",
+    "https://registry.example.com:5000/v2/",
+    "https://registry.example.com/v2/",
+    "https://notexample.com/v2/",
+    "https://internal/v2/",
+    "https://10.1.2.3:5000/v2/",
+    "https://192.168.1.7/v2/",
+    "https://192.168.1.8/v2/",
+    "http://127.0.0.1:5000/v2/",
+]
+
+
+@pytest.mark.parametrize("env", PROXY_ENVIRONMENTS)
+def test_proxy_choice_agrees_with_requests(env, monkeypatch) -> None:
+    """requests' own environment handling is the oracle: the same proxy for every URL."""
+    from requests.utils import get_environ_proxies, select_proxy
+
+    from mb_ci.sources.registry.client import Http, _select_proxy
+
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    http = Http(SourceOptions())
+    for url in PROXY_URLS:
+        theirs = select_proxy(url, get_environ_proxies(url)) or ""
+        assert _select_proxy(url, http.proxies_for(url)) == theirs, url

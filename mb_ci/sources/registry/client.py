@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urljoin, urlsplit
 
 from mb_ci.errors import RegistryError
+from mb_ci.safety import strip_credentials
 from mb_ci.sources.registry.tls import hostname, is_loopback, plain_allowed, tls_for
 
 if TYPE_CHECKING:
@@ -101,6 +102,12 @@ class Http:
         pools: dict[str, Any] = {"num_pools": 64, "maxsize": max(1, self.options.host_connections)}
         made: urllib3.PoolManager
         if proxy:
+            scheme = urlsplit(proxy).scheme
+            if scheme not in ("http", "https"):
+                raise RegistryError(
+                    f"proxy {strip_credentials(proxy)}: {scheme} proxies are not supported",
+                    "set HTTPS_PROXY to an http:// or https:// proxy",
+                )
             made = urllib3.ProxyManager(proxy, proxy_headers=_proxy_headers(proxy), **pools, **tls)
         else:
             made = urllib3.PoolManager(**pools, **tls)
@@ -118,17 +125,13 @@ class Http:
         return found
 
     def proxies_for(self, url: str) -> dict[str, str]:
-        """The proxies requests would take from the environment for ``url``'s host, memoised.
-
-        Equal to what ``trust_env`` does per request (``HTTPS_PROXY``, ``NO_PROXY``, ...).
-        """
+        """The environment's proxies for ``url``'s host (``HTTPS_PROXY``, ``ALL_PROXY``, ...),
+        none when ``NO_PROXY`` names the host, memoised per host."""
         parts = urlsplit(url)
         key = f"{parts.scheme}://{parts.netloc}"
         found = self._proxies.get(key)
         if found is None:
-            from requests.utils import get_environ_proxies
-
-            found = dict(get_environ_proxies(key + "/"))
+            found = _environment_proxies(parts.hostname or "", parts.port)
             with self._lock:
                 self._proxies[key] = found
         return found
@@ -338,11 +341,40 @@ def _retry_after(value: str | None, default: float) -> float:
     return max(0.0, when.timestamp() - time.time())
 
 
-def _select_proxy(url: str, proxies: Mapping[str, str]) -> str:
-    """The proxy for ``url`` from ``proxies`` (``getproxies`` keys), as requests chooses it."""
-    from requests.utils import select_proxy
+def _environment_proxies(host: str, port: int | None) -> dict[str, str]:
+    """``*_PROXY`` variables by scheme, or none when ``NO_PROXY`` matches ``host``, as requests
+    reads them: entries are host names (matching their subdomains), ``host:port``, IP
+    addresses or CIDR blocks, and ``*`` for every host."""
+    import ipaddress
+    from urllib.request import getproxies_environment
 
-    return select_proxy(url, dict(proxies)) or ""
+    proxies = getproxies_environment()
+    no_proxy = proxies.pop("no", "")
+    try:
+        address: ipaddress.IPv4Address | ipaddress.IPv6Address | None = ipaddress.ip_address(host)
+    except ValueError:
+        address = None
+    for entry in (e.strip().lstrip(".") for e in no_proxy.replace(" ", ",").split(",")):
+        if not entry:
+            continue
+        if entry == "*":
+            return {}
+        if address is not None:
+            try:
+                if address in ipaddress.ip_network(entry, strict=False):
+                    return {}
+            except ValueError:
+                pass
+            continue
+        with_port = f"{host}:{port}" if port else host
+        if host == entry or host.endswith("." + entry) or with_port == entry:
+            return {}
+    return proxies
+
+
+def _select_proxy(url: str, proxies: Mapping[str, str]) -> str:
+    """The proxy for ``url``: its scheme's, else ``ALL_PROXY``'s; ``""`` for none."""
+    return proxies.get(urlsplit(url).scheme) or proxies.get("all") or ""
 
 
 def _proxy_headers(proxy: str) -> dict[str, str]:

@@ -2,9 +2,10 @@
 
 Order for the CA: ``--ca-file``, then docker's ``certs.d/HOST[:PORT]/*.crt`` (``ca.crt``
 preferred; ``~/.docker/certs.d``, then ``/etc/docker/certs.d``, or the ``MB_CI_CERTS_D``
-roots instead), then requests' default (which honours ``REQUESTS_CA_BUNDLE``). ``certs.d``'s
-``client.cert``/``client.key`` give mutual TLS. Plain HTTP is allowed for loopback and for
-``--insecure-registry`` hosts, which also skip certificate verification, as docker does.
+roots instead), then certifi's bundle as requests has it (or ``REQUESTS_CA_BUNDLE``).
+``certs.d``'s ``client.cert``/``client.key`` give mutual TLS. Plain HTTP is allowed for
+loopback and for ``--insecure-registry`` hosts, which also skip certificate verification, as
+docker does.
 """
 
 from __future__ import annotations

@@ -146,6 +146,8 @@ def read(
         branch = _branch(repo)
         detached = branch is None
         remote_url = _remote_url(repo, remote)
+        if remote_url:  # the host an ssh alias stands for: what git really reaches
+            remote_url = ssh_alias(remote_url, _ssh_command(repo)) or remote_url
         commits = _commits(repo, (head, *(ci.named if ci is not None else ())), {head: tags})
     except git.GitCommandError as e:
         raise CheckoutError(f"{repo.working_tree_dir}: {_reason(e)}") from e
@@ -297,6 +299,77 @@ def _remote_url(repo: Any, remote: str) -> str | None:
         return _text(repo.git.remote("get-url", remote)).strip() or None
     except git.GitCommandError:
         return None
+
+
+def _ssh_command(repo: Any) -> str:
+    """The ssh git would run: ``GIT_SSH_COMMAND``, ``core.sshCommand``, ``GIT_SSH``, ``ssh``."""
+    import git
+
+    command = os.environ.get("GIT_SSH_COMMAND")
+    if command:
+        return command
+    try:
+        configured = _text(repo.git.config("--get", "core.sshCommand")).strip()
+    except git.GitCommandError:
+        configured = ""
+    return configured or os.environ.get("GIT_SSH") or "ssh"
+
+
+def ssh_alias(url: str, command: str = "ssh") -> str | None:
+    """The URL an ssh ``Host`` alias stands for (``git@github.com-work:o/r`` with
+    ``HostName github.com`` in ``~/.ssh/config``), as ``ssh -G`` resolves it; None when the URL
+    is not ssh, names no alias, or the ssh git would run is not OpenSSH's ``ssh``.
+
+    ``ssh -G`` prints the configuration for a host without connecting. Only a command whose
+    program is ``ssh`` is asked (a wrapper given as ``GIT_SSH_COMMAND`` might connect), with its
+    own options (``-F``, ``-o``) kept, and for at most 3 seconds.
+    """
+    import shlex
+    import subprocess
+
+    scp = urls._SCP.match(url) if "://" not in url else None
+    if scp:
+        user, host, path, port = scp.group("user"), scp.group("host"), scp.group("path"), None
+    elif url.startswith(("ssh://", "git+ssh://", "ssh+git://")):
+        from urllib.parse import urlsplit
+
+        try:
+            parts = urlsplit(url)
+            user, host, port = parts.username, parts.hostname or "", parts.port
+        except ValueError:
+            return None
+        path = parts.path.lstrip("/")
+    else:
+        return None
+    try:
+        argv = shlex.split(command)
+    except ValueError:
+        return None
+    if not argv or os.path.basename(argv[0]) not in ("ssh", "ssh.exe") or host.startswith("-"):
+        return None
+    if port:
+        argv += ["-p", str(port)]
+    try:
+        proc = subprocess.run(
+            [*argv, "-G", "--", host],
+            capture_output=True,
+            text=True,
+            timeout=3,
+            stdin=subprocess.DEVNULL,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if proc.returncode != 0:
+        return None
+    config = dict(line.split(" ", 1) for line in proc.stdout.splitlines() if line.count(" ") >= 1)
+    real = config.get("hostname", "").strip()
+    real_port = config.get("port", "22").strip()
+    if not real or not urls._HOST.match(real.lower()) or real.lower() == host.lower():
+        return None
+    login = f"{user}@" if user else ""
+    if real_port == "22":
+        return f"{login}{real}:{path}"
+    return f"ssh://{login}{real}:{real_port}/{path}"
 
 
 def _reason(error: Any, default: str = "git failed") -> str:

@@ -338,3 +338,51 @@ def test_linked_worktree_owned_by_another_uid(tmp_path):
     facts = gitfacts.read(tree)
     assert (facts.branch, facts.head, facts.dirty) == ("topic", main.head, False)
     assert facts.remote_normalized == SOURCE
+
+
+SSH_CONFIG = """\
+Host github.com-work
+  HostName github.com
+  User git
+Host gl-alt
+  HostName gitlab.example.com
+  Port 2222
+"""
+
+
+@pytest.mark.skipif(not __import__("shutil").which("ssh"), reason="no ssh client")
+@pytest.mark.parametrize(
+    ("remote", "normalized"),
+    [
+        ("git@github.com-work:acme/app.git", "https://github.com/acme/app"),
+        ("ssh://git@github.com-work/acme/app.git", "https://github.com/acme/app"),
+        ("git@gl-alt:group/app.git", "https://gitlab.example.com/group/app"),
+        ("git@github.com:acme/app.git", "https://github.com/acme/app"),  # no alias: unchanged
+    ],
+)
+def test_ssh_host_aliases_resolve_as_ssh_would(tmp_path, remote, normalized):
+    """A Host alias in the ssh configuration git uses (core.sshCommand's -F here) names the
+    real host, so the source label of the real repository matches."""
+    repo = new_repo(tmp_path / "r", origin=remote)
+    config = tmp_path / "ssh_config"
+    config.write_text(SSH_CONFIG)
+    git(repo.path, "config", "core.sshCommand", f"ssh -F {config}")
+    facts = gitfacts.read(repo.path)
+    assert normalized in (facts.remote_normalized or "")
+    assert "github.com-work" not in (facts.remote_url or "") and "gl-alt" not in (
+        facts.remote_url or ""
+    )
+    labels = run_mbci("labels", "--format", "json", cwd=repo.path)
+    source = json.loads(labels.stdout)["org.opencontainers.image.source"]
+    assert "github.com-work" not in source and "gl-alt" not in source
+    # a label naming the real repository matches the remote the check compares it with
+    from mb_ci.facts import urls
+
+    assert urls.compare(normalized, facts.remote_url or "") is urls.Match.SAME
+
+
+def test_ssh_alias_is_asked_only_of_ssh_itself(tmp_path):
+    wrapper = tmp_path / "connect-somewhere"
+    assert gitfacts.ssh_alias("git@github.com-work:acme/app.git", str(wrapper)) is None
+    assert gitfacts.ssh_alias("https://github.com/acme/app", "ssh") is None
+    assert gitfacts.ssh_alias("git@-oProxyCommand=x:acme/app", "ssh") is None

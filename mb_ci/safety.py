@@ -70,8 +70,13 @@ def _names_an_account(value: str, m: re.Match[str]) -> bool:
 
 
 def _looks_like_token(userinfo: str) -> bool:
+    """A known token shape, or 20+ characters with a digit and no dot: generated tokens are
+    letters and digits, while a long account name is words joined by ``-`` or ``_``
+    (``firstname-lastname-contractor``), which is no secret."""
     return bool(_TOKENS.fullmatch(userinfo)) or (
-        len(userinfo) >= 20 and not userinfo.isalpha() and "." not in userinfo
+        len(userinfo) >= 20
+        and "." not in userinfo
+        and any(c.isdigit() for c in userinfo)
     )
 
 

@@ -39,6 +39,9 @@ GHP = "ghp_" + "x" * 36
         (f"token is {GHP} ok", "token is *** ok"),
         ("key AKIAABCDEFGHIJKLMNOP here", "key *** here"),
         ("docker://user:pw@registry:5000/img", "docker://user:***@registry:5000/img"),
+        # a bare token as the user name: 40 hex (GitHub OAuth), base64url (a PAT of another host)
+        ("https://" + "a1b2c3d4e5" * 4 + "@github.com/o/r", "https://***@github.com/o/r"),
+        ("https://Zk3pQ9_xv-T2mW8rL4nB@git.example.com/o/r", "https://***@git.example.com/o/r"),
         ("two https://a:b@h1/ and https://c:d@h2/", "two https://a:***@h1/ and https://c:***@h2/"),
     ],
 )
@@ -54,6 +57,9 @@ def test_redact(value, expected):
         "ssh://git@github.com/acme/widget",
         "https://github.com/acme/widget",
         "https://user@example.com/x",  # a user name is not a secret
+        # long account names are words, not tokens
+        "https://firstname-lastname-contractor@git.example.com/team/app.git",
+        "https://build_automation_service_user@gitea.example.org/o/r",
         "https://github.com/acme/widget@v1.2.3",
         "mailto:dev@example.com",
         "https://example.com/?tokens=3",
@@ -61,6 +67,8 @@ def test_redact(value, expected):
     ],
 )
 def test_no_credentials(value):
+    """Also a guard against the opposite mistake: a finding on an account name teaches users
+    to ignore the credential finding."""
     assert not has_credentials(value)
     assert redact(value) == value
 

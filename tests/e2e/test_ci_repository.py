@@ -9,7 +9,6 @@ from helpers.clock import now
 
 from mb_ci.facts import ci as ci_env
 
-NOW = now()
 
 
 @pytest.mark.parametrize(
@@ -57,7 +56,9 @@ def _image(build_image, head, source):
         {
             "org.opencontainers.image.revision": head,
             "org.opencontainers.image.source": source,
-            "org.opencontainers.image.created": NOW,
+            # now, not when the module was loaded: the repository is made after that, and a
+            # long run would put the commit after the image's creation
+            "org.opencontainers.image.created": now(),
         }
     )
 

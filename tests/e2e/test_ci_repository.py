@@ -10,7 +10,6 @@ from helpers.clock import now
 from mb_ci.facts import ci as ci_env
 
 
-
 @pytest.mark.parametrize(
     ("env", "expected"),
     [

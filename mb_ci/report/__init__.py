@@ -77,6 +77,12 @@ def _github(report: Report, options: RenderOptions) -> str:
     return github.render(report, options)
 
 
+def _html(report: Report, options: RenderOptions) -> str:
+    from mb_ci.report import html
+
+    return html.render(report, options)
+
+
 REPORTERS: dict[str, Reporter[Report]] = {
     r.name: r
     for r in (
@@ -86,6 +92,7 @@ REPORTERS: dict[str, Reporter[Report]] = {
         Reporter("junit", _junit, "JUnit XML for test dashboards"),
         Reporter("codequality", _codequality, "GitLab Code Quality"),
         Reporter("github", _github, "GitHub workflow annotations"),
+        Reporter("html", _html, "one self-contained HTML page"),
     )
 }
 AUTO = "auto"

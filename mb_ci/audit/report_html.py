@@ -8,6 +8,8 @@ a SHA.
 
 from __future__ import annotations
 
+import re
+
 from mb_ci import values
 from mb_ci.audit.model import AuditResult, AuditRow
 from mb_ci.facts import urls
@@ -15,6 +17,8 @@ from mb_ci.report import RenderOptions
 from mb_ci.report.html import Cell, Column, page
 from mb_ci.safety import redact
 
+_HOST = re.compile(r"[a-z0-9-]+(?:\.[a-z0-9-]+)+(?::[0-9]+)?|localhost(?::[0-9]+)?")
+_REPO_PATH = re.compile(r"[A-Za-z0-9_.~-]+(?:/[A-Za-z0-9_.~-]+)+")
 COMMIT_PAGES = {
     "github.com": "{repo}/commit/{revision}",
     "gitlab.com": "{repo}/-/commit/{revision}",
@@ -25,7 +29,12 @@ COMMIT_PAGES = {
 def links(source: str | None, revision: str | None) -> tuple[str | None, str | None]:
     """``(repository page, commit page)`` for a row, each ``None`` unless plainly on the web."""
     parsed = urls.parse(redact(source)) if source else None
-    if parsed is None or not parsed.host or parsed.transport == "local":
+    if (
+        parsed is None
+        or parsed.transport == "local"
+        or not _HOST.fullmatch(parsed.host or "")
+        or not _REPO_PATH.fullmatch(parsed.path)
+    ):
         return None, None
     repo = parsed.https
     if not repo.startswith(("https://", "http://")):

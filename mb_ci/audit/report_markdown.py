@@ -33,10 +33,11 @@ def _row(row: AuditRow, kube: bool) -> str:
 def render(result: AuditResult, options: RenderOptions) -> str:
     s = result.summary
     kube = any(r.kubernetes for r in result.rows)
-    ok = result.exit_code() == 0
+    code = result.exit_code()
+    verdict = {0: "✅ passed", 1: "❌ failed"}.get(code, "⚠️ some images could not be read")
     commits = {r.concepts.get("revision") for r in result.rows if r.concepts.get("revision")}
     lines = [
-        f"### mb-ci audit: {'✅ passed' if ok else '❌ failed'}",
+        f"### mb-ci audit: {verdict}",
         "",
         "| audited | shown | passed | failed | unreadable | commits | without origin |",
         "|---|---|---|---|---|---|---|",

@@ -77,7 +77,8 @@ def run_kubectl(context: str | None, namespace: str | None) -> bytes:
     kubectl = shutil.which("kubectl")
     if kubectl is None:
         raise UsageError(
-            "--kubernetes: kubectl is not on PATH", "give the list with --pods FILE (or - )"
+            "--kubernetes: kubectl is not on PATH",
+            "give the list with --pods FILE, or --pods - for standard input",
         )
     argv = [kubectl, "get", "pods", "-o", "json"]
     argv += ["--namespace", namespace] if namespace else ["--all-namespaces"]

@@ -87,6 +87,13 @@ def cluster(audit_registry, build_image, engine, tmp_path_factory):
             [{"name": "report", "image": f"{web}:new", "image_id": f"docker://{configs['new']}"}],
             owner=("Job", "report-28930560"),
         ),
+        # only the image ID again, but the tag has moved on since: no registry serves it by ID
+        pod(
+            "report-28930620-q8z1m",
+            "batch",
+            [{"name": "report", "image": f"{web}:live", "image_id": f"docker://{configs['old']}"}],
+            owner=("Job", "report-28930620"),
+        ),
         # pending: no imageID yet; and a pod with no status for its container at all
         pod(
             "queue-7c9d-pending",
@@ -108,13 +115,13 @@ def cluster(audit_registry, build_image, engine, tmp_path_factory):
             ],
         ),
     ]
-    return repo, old_sha, new_sha, digests, pods, name
+    return repo, old_sha, new_sha, digests, pods, name, configs
 
 
 def test_a_pod_list_is_audited_by_digest_grouped_by_workload(
     cluster, audit_registry, mbci, tmp_path
 ):
-    repo, old_sha, new_sha, digests, pods, name = cluster
+    repo, old_sha, new_sha, digests, pods, name, configs = cluster
     pods_file = write(tmp_path / "pods.json", pods)
     mark = audit_registry.mark()
     result = mbci(
@@ -133,6 +140,7 @@ def test_a_pod_list_is_audited_by_digest_grouped_by_workload(
     assert sorted(rows) == [
         "batch/queue-7c9d-pending/queue",
         "batch/report-28930560-x7k2p/report",
+        "batch/report-28930620-q8z1m/report",
         "default/debug/gone",
         "shop/db-0/db",
         "shop/db-0/init:migrate",
@@ -158,6 +166,9 @@ def test_a_pod_list_is_audited_by_digest_grouped_by_workload(
     report = rows["batch/report-28930560-x7k2p/report"]
     assert report["kubernetes"]["workload"] == "CronJob/report"
     assert report["verdict"] == "pass" and report["revision"] == new_sha
+    gone_by_id = rows["batch/report-28930620-q8z1m/report"]
+    assert gone_by_id["verdict"] == "unreadable"
+    assert gone_by_id["error"].startswith(f"runs image {configs['old'][:19]}… (the runtime reports")
     pending = rows["batch/queue-7c9d-pending/queue"]
     assert pending["verdict"] == "unreadable"
     assert pending["error"] == "no imageID yet (ErrImagePull)"
@@ -172,7 +183,7 @@ def test_a_pod_list_is_audited_by_digest_grouped_by_workload(
 
 
 def test_the_three_questions_from_one_pod_list(cluster, mbci, tmp_path):
-    _, old_sha, new_sha, _, pods, _ = cluster
+    _, old_sha, new_sha, _, pods, _, _ = cluster
     pods_file = str(write(tmp_path / "pods.json", pods))
     base = ("audit", "--kubernetes", "--pods", pods_file, "-q", "--no-git", "--format", "json")
 
@@ -188,7 +199,10 @@ def test_the_three_questions_from_one_pod_list(cluster, mbci, tmp_path):
     ]
     assert len(shown("--where", f"revision={new_sha}")) == 3
     assert shown("--where", "workload=db") == ["shop/db-0/db", "shop/db-0/init:migrate"]
-    assert shown("--where", "namespace=batch", "--failing") == ["batch/queue-7c9d-pending/queue"]
+    assert shown("--where", "namespace=batch", "--failing") == [
+        "batch/queue-7c9d-pending/queue",
+        "batch/report-28930620-q8z1m/report",
+    ]
     # how many containers run an image with a known finding?
     strict = mbci(*base, "--strict", "--failing", cwd=tmp_path)
     failing = {r["container"] for r in json.loads(strict.stdout)["images"]}
@@ -196,7 +210,7 @@ def test_the_three_questions_from_one_pod_list(cluster, mbci, tmp_path):
 
 
 def test_stdin_shards_merge_and_jsonl(cluster, mbci, tmp_path):
-    _, _, _, _, pods, _ = cluster
+    _, _, _, _, pods, _, _ = cluster
     text = json.dumps({"kind": "List", "items": pods})
     parts = []
     for n in (1, 2):
@@ -221,7 +235,7 @@ def test_stdin_shards_merge_and_jsonl(cluster, mbci, tmp_path):
         parts.append(str(out))
     merged = mbci("audit", "--merge", *parts, "--format", "json", "-q", cwd=tmp_path)
     data = json.loads(merged.stdout)
-    assert data["summary"]["audited"] == 7
+    assert data["summary"]["audited"] == 8
     assert all("kubernetes" in r for r in data["images"])
     lines = mbci(
         "audit",
@@ -235,12 +249,12 @@ def test_stdin_shards_merge_and_jsonl(cluster, mbci, tmp_path):
         input=text,
         cwd=tmp_path,
     ).stdout.splitlines()
-    assert len(lines) == 8 and json.loads(lines[-1])["summary"]["audited"] == 7
+    assert len(lines) == 9 and json.loads(lines[-1])["summary"]["audited"] == 8
 
 
 def test_kubectl_on_path_is_run_with_context_and_namespace(cluster, mbci, tmp_path):
     """No API server runs here: a stand-in kubectl on PATH prints the list and its argv."""
-    _, _, _, _, pods, _ = cluster
+    _, _, _, _, pods, _, _ = cluster
     listing = write(tmp_path / "pods.json", pods[:1])
     argv_file = tmp_path / "argv"
     bindir = tmp_path / "bin"

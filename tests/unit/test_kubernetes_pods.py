@@ -153,3 +153,13 @@ def test_the_cli_says_one_line_and_exits_2_on_a_bad_list(tmp_path, mbci):
     ]
     lone = mbci("audit", "--pods", str(bad), cwd=tmp_path)
     assert lone.returncode == 2 and "go with --kubernetes" in lone.stderr
+
+
+def test_without_pods_and_without_kubectl_the_cli_says_how(tmp_path, mbci):
+    empty = tmp_path / "bin"
+    empty.mkdir()
+    result = mbci("audit", "--kubernetes", "--no-git", env={"PATH": str(empty)}, cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "mb-ci: error: --kubernetes: kubectl is not on PATH (give the list with --pods FILE, or --pods - for standard input)"
+    ]

@@ -161,5 +161,6 @@ def test_without_pods_and_without_kubectl_the_cli_says_how(tmp_path, mbci):
     result = mbci("audit", "--kubernetes", "--no-git", env={"PATH": str(empty)}, cwd=tmp_path)
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
-        "mb-ci: error: --kubernetes: kubectl is not on PATH (give the list with --pods FILE, or --pods - for standard input)"
+        "mb-ci: error: --kubernetes: kubectl is not on PATH "
+        "(give the list with --pods FILE, or --pods - for standard input)"
     ]

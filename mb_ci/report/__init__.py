@@ -83,6 +83,12 @@ def _html(report: Report, options: RenderOptions) -> str:
     return html.render(report, options)
 
 
+def _markdown(report: Report, options: RenderOptions) -> str:
+    from mb_ci.report import summary
+
+    return summary.render(report, options)
+
+
 REPORTERS: dict[str, Reporter[Report]] = {
     r.name: r
     for r in (
@@ -93,6 +99,7 @@ REPORTERS: dict[str, Reporter[Report]] = {
         Reporter("codequality", _codequality, "GitLab Code Quality"),
         Reporter("github", _github, "GitHub workflow annotations"),
         Reporter("html", _html, "one self-contained HTML page"),
+        Reporter("markdown", _markdown, "the job summary's Markdown (a PR comment, a wiki)"),
     )
 }
 AUTO = "auto"

@@ -73,7 +73,16 @@ class PodInspector(Inspector):
             raise ImageError(pc.reason or "no image")
         reference = pc.reference
         read = super().__call__
-        facts: ImageFacts = self._facts.get(reference, lambda: read(Target(reference)))
+
+        def once() -> ImageFacts | MbCiError:
+            try:
+                return read(Target(reference))
+            except MbCiError as e:  # kept too: a thousand pods of a missing image ask once
+                return e
+
+        facts = self._facts.get(reference, once)
+        if isinstance(facts, MbCiError):
+            raise facts
         if pc.image_config and not _has_config(facts, pc.image_config):
             raise ImageError(
                 f"runs image {pc.image_config[:19]}… (the runtime reports only its ID); "

@@ -108,10 +108,11 @@ def cluster(audit_registry, build_image, engine, tmp_path_factory):
             "default",
             [
                 {
-                    "name": "gone",
+                    "name": cname,
                     "image": f"{host}/k8s-{stamp}/gone:1",
                     "image_id": f"{host}/k8s-{stamp}/gone@sha256:{'0' * 64}",
                 }
+                for cname in ("gone", "sidecar")
             ],
         ),
     ]
@@ -142,6 +143,7 @@ def test_a_pod_list_is_audited_by_digest_grouped_by_workload(
         "batch/report-28930560-x7k2p/report",
         "batch/report-28930620-q8z1m/report",
         "default/debug/gone",
+        "default/debug/sidecar",
         "shop/db-0/db",
         "shop/db-0/init:migrate",
         "shop/web-5d4f8b7c9-a1/web",
@@ -180,6 +182,10 @@ def test_a_pod_list_is_audited_by_digest_grouped_by_workload(
     by_digest = count(log, "GET", f"/v2/{name}/manifests/sha256:")
     assert by_digest and max(by_digest.values()) == 1, by_digest
     assert sum(count(log, "HEAD", f"/v2/{name}/manifests/live").values()) == 1
+    # a missing image is asked for once too, however many containers name it
+    gone_path = f"/gone/manifests/sha256:{'0' * 64}"
+    assert sum(count(log, "GET", gone_path).values()) == 1, log
+    assert rows["default/debug/sidecar"]["error"] == gone["error"]
 
 
 def test_the_three_questions_from_one_pod_list(cluster, mbci, tmp_path):
@@ -235,7 +241,7 @@ def test_stdin_shards_merge_and_jsonl(cluster, mbci, tmp_path):
         parts.append(str(out))
     merged = mbci("audit", "--merge", *parts, "--format", "json", "-q", cwd=tmp_path)
     data = json.loads(merged.stdout)
-    assert data["summary"]["audited"] == 8
+    assert data["summary"]["audited"] == 9
     assert all("kubernetes" in r for r in data["images"])
     lines = mbci(
         "audit",
@@ -249,7 +255,7 @@ def test_stdin_shards_merge_and_jsonl(cluster, mbci, tmp_path):
         input=text,
         cwd=tmp_path,
     ).stdout.splitlines()
-    assert len(lines) == 9 and json.loads(lines[-1])["summary"]["audited"] == 8
+    assert len(lines) == 10 and json.loads(lines[-1])["summary"]["audited"] == 9
 
 
 def test_kubectl_on_path_is_run_with_context_and_namespace(cluster, mbci, tmp_path):

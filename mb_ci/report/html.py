@@ -319,6 +319,12 @@ SCRIPT = """
       sort(); page = 0; draw();
     });
   });
+  // printed, the page holds every row the filters leave, not only the page on screen
+  var screenSize = size;
+  window.addEventListener("beforeprint", function () {
+    size = Math.max(1, shown.length); page = 0; draw();
+  });
+  window.addEventListener("afterprint", function () { size = screenSize; page = 0; draw(); });
   document.getElementById("prev").addEventListener("click", function () { page--; draw(); });
   document.getElementById("next").addEventListener("click", function () { page++; draw(); });
   // #workload=web&verdict=fail&q=text&sort=-created: a filtered view to link to

@@ -231,3 +231,22 @@ def test_screenshots_of_the_summary_and_a_filtered_table(tmp_path):
         colours = {tuple(px[i : i + 3]) for px in pixels for i in range(0, len(px), 4)}
         assert len(colours) > 20, "the screenshot is blank"
     assert row(0).verdict == "fail"
+
+
+def test_printed_the_page_holds_every_filtered_row(tmp_path):
+    """On screen a page shows 100 rows; printed (Chromium's PDF), it holds them all."""
+
+    def pages(n: int) -> int:
+        path = tmp_path / f"fleet{n}.html"
+        path.write_text(FORMATS["html"].render(fleet(n), RenderOptions()))
+        out = tmp_path / f"fleet{n}.pdf"
+        chromium(
+            f"--print-to-pdf={out}",
+            "--no-pdf-header-footer",
+            path.as_uri(),
+            profile=tmp_path / f"p{n}",
+        )
+        return len(re.findall(rb"/Type\s*/Page[^s]", out.read_bytes()))
+
+    one_screen, four_screens = pages(100), pages(400)
+    assert one_screen >= 1 and four_screens >= 3 * one_screen, (one_screen, four_screens)

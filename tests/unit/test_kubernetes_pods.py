@@ -164,3 +164,23 @@ def test_without_pods_and_without_kubectl_the_cli_says_how(tmp_path, mbci):
         "mb-ci: error: --kubernetes: kubectl is not on PATH "
         "(give the list with --pods FILE, or --pods - for standard input)"
     ]
+
+
+def test_real_container_statuses_pending_and_image_id_forms():
+    """Two ContainerStatus objects a real exporter printed (tests/data/SOURCES.md)."""
+    from helpers.paths import DATA
+
+    statuses = json.loads(
+        (DATA / "kubernetes" / "leanix-exporter-container-statuses.json").read_text()
+    )
+    item = pod("leanix", "giantswarm", [])
+    item["spec"]["containers"] = [{"name": s["name"], "image": s["image"]} for s in statuses]
+    item["status"]["containerStatuses"] = statuses
+    rows = {p.name: p for p in k.parse_pods(json.dumps(pod_list([item])).encode(), "x")}
+    assert rows["demo"].reason == "no imageID yet (ErrImageNeverPull)"
+    exporter = rows["leanix-exporter"]
+    assert exporter.reference == "docker://giantswarm/leanix-exporter:latest"
+    assert exporter.image_config == (
+        "sha256:012b66025e29c5f50abdfa08004d124dbffe90cfc6c216753980ff148781ae3d"
+    )
+    assert exporter.started == "2017-07-18T12:32:01Z" and exporter.reason is None

@@ -197,6 +197,14 @@ _DEFS: tuple[tuple[str, Severity, str, str], ...] = (
         "The key is in the `org.opencontainers.image.` or `org.label-schema.` namespace but not in "
         "its list of keys, or is a near miss of a known key; the message names the likely key.",
     ),
+    (
+        "kubernetes-tag-moved",
+        W,
+        "A pod runs an image its spec's tag no longer names.",
+        "The container started from the digest in its status; the tag in the pod's spec now "
+        "names another digest (`mb-ci audit --kubernetes`). Roll the workload out again to run "
+        "what the tag names, or pin the spec to the digest that should run.",
+    ),
 )
 
 CHECKS: dict[str, CheckInfo] = {d[0]: CheckInfo(*d) for d in _DEFS}

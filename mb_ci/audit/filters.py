@@ -11,7 +11,16 @@ from mb_ci.audit.model import AuditRow
 from mb_ci.errors import UsageError
 from mb_ci.facts import urls
 
-WHERE_KEYS = ("revision", "source", "version", "created", "container", "reference")
+WHERE_KEYS = (
+    "revision",
+    "source",
+    "version",
+    "created",
+    "container",
+    "reference",
+    "namespace",
+    "workload",
+)
 
 
 def parse_shard(spec: str) -> tuple[int, int]:
@@ -117,6 +126,11 @@ def _where_holds(row: AuditRow, key: str, wanted: str) -> bool:
         return row.container == wanted
     if key == "reference":
         return row.reference == wanted
+    if key == "namespace":
+        return row.kubernetes.get("namespace") == wanted
+    if key == "workload":  # Deployment/web, or web of any kind
+        workload = row.kubernetes.get("workload") or ""
+        return wanted in (workload, workload.partition("/")[2])
     if "." in key:
         return row.labels.get(key) == wanted
     value = row.concepts.get(key)

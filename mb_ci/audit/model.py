@@ -26,6 +26,8 @@ class Target:
     reference: str
     container: str | None = None
     dangling: bool = False
+    # namespace, workload, pod, container, kind, spec_image, image_id, phase, started
+    kubernetes: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,7 @@ class AuditRow:
     findings: tuple[Finding, ...] = ()
     error: str | None = None
     dangling: bool = False
+    kubernetes: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def errors(self) -> int:
@@ -170,11 +173,18 @@ def judge(
         labels=dict(first.labels) if first else {},
         findings=result.findings,
         dangling=target.dangling,
+        kubernetes=target.kubernetes,
     )
 
 
 def unreadable(target: Target, error: MbCiError) -> AuditRow:
-    return AuditRow(target.reference, "unreadable", target.container, error=str(error))
+    return AuditRow(
+        target.reference,
+        "unreadable",
+        target.container,
+        error=str(error),
+        kubernetes=target.kubernetes,
+    )
 
 
 def each(
@@ -252,6 +262,12 @@ def row_dict(row: AuditRow) -> dict[str, Any]:
         "error": redact(row.error) if row.error else None,
         "labels": {k: redact(v) for k, v in sorted(row.labels.items())},
         "findings": [f.redacted_dict() for f in row.findings],
+        # only for a pod's container (audit --kubernetes)
+        **(
+            {"kubernetes": {k: redact(v) for k, v in row.kubernetes.items()}}
+            if row.kubernetes
+            else {}
+        ),
     }
 
 
@@ -283,4 +299,7 @@ def row_from_dict(data: Mapping[str, Any]) -> AuditRow:
         findings=findings,
         error=data.get("error"),
         dangling=bool(data.get("dangling")),
+        kubernetes={
+            str(k): str(v) for k, v in (data.get("kubernetes") or {}).items() if v is not None
+        },
     )

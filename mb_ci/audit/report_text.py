@@ -24,9 +24,11 @@ def _notes(row: AuditRow) -> str:
     return ", ".join(notes)
 
 
-def _cells(row: AuditRow, with_container: bool) -> list[str]:
+def _cells(row: AuditRow, with_container: bool, kube: bool = False) -> list[str]:
     revision = row.concepts.get("revision") or "-"
     cells = [safe(row.container or "-", 40)] if with_container else []
+    if kube:  # audit --kubernetes: the workload the container belongs to
+        cells.append(safe(row.kubernetes.get("workload") or "-", 40))
     cells += [
         safe(row.reference, 60),
         _short(safe(revision, None)),
@@ -59,16 +61,21 @@ def summary_line(summary: Summary, shown: int | None = None) -> str:
 
 def render(result: AuditResult, options: RenderOptions) -> str:
     with_container = any(r.container for r in result.rows)
-    header = (["CONTAINER"] if with_container else []) + [
-        "IMAGE",
-        "REVISION",
-        "SOURCE",
-        "VERSION",
-        "CREATED",
-        "VERDICT",
-        "NOTES",
-    ]
-    table = [header] + [_cells(r, with_container) for r in result.rows]
+    kube = any(r.kubernetes for r in result.rows)
+    header = (
+        (["CONTAINER"] if with_container else [])
+        + (["WORKLOAD"] if kube else [])
+        + [
+            "IMAGE",
+            "REVISION",
+            "SOURCE",
+            "VERSION",
+            "CREATED",
+            "VERDICT",
+            "NOTES",
+        ]
+    )
+    table = [header] + [_cells(r, with_container, kube) for r in result.rows]
     widths = [max(len(line[i]) for line in table) for i in range(len(header))]
     lines = []
     for n, line in enumerate(table):

@@ -37,6 +37,7 @@ from helpers.facts import (
 from mb_ci.catalog import CHECKS
 from mb_ci.checks import check_image
 from mb_ci.checks.dockerfile import check_dockerfile
+from mb_ci.checks.kubernetes import check_running
 from mb_ci.dockerfile.parse import evaluate, read
 from mb_ci.models import Finding, Severity
 
@@ -50,7 +51,9 @@ class Case:
     ``labels`` replace the truthful labels (``None``: keep them); ``add`` adds to them;
     ``platforms`` (labels and annotations per platform) make a multi-platform image;
     ``git`` overrides the checkout's facts; ``dockerfile`` (text or bytes) switches to the
-    Dockerfile checks, under ``preset: none`` unless ``policy`` names a preset.
+    Dockerfile checks, under ``preset: none`` unless ``policy`` names a preset;
+    ``kubernetes`` (spec image, running digest, the tag's digest now) switches to the check on
+    what a pod runs (``mb-ci audit --kubernetes``).
     """
 
     labels: dict[str, str] | None = None
@@ -59,6 +62,7 @@ class Case:
     git: dict[str, Any] = field(default_factory=dict)
     platforms: tuple[tuple[dict[str, str], dict[str, str]], ...] = ()
     dockerfile: str | bytes | None = None
+    kubernetes: tuple[str, str, str | None] | None = None
 
 
 def run(case: Case, extra_policy: str = "") -> list[Finding]:
@@ -66,6 +70,8 @@ def run(case: Case, extra_policy: str = "") -> list[Finding]:
     if case.dockerfile is not None and "preset:" not in text:
         text = "preset: none\n" + text  # no required labels: each case says one thing
     rules = policy(text)
+    if case.kubernetes is not None:
+        return list(check_running("spec.containers[web].image", *case.kubernetes, rules))
     if case.dockerfile is not None:
         data = case.dockerfile.encode() if isinstance(case.dockerfile, str) else case.dockerfile
         with tempfile.TemporaryDirectory() as folder:
@@ -223,6 +229,10 @@ CASES: dict[str, tuple[Case, Case]] = {
     "dockerfile-not-utf8": (
         Case(dockerfile=b'FROM scratch\nLABEL com.example.name="caf\xe9"\n'),
         Case(dockerfile='FROM scratch\nLABEL com.example.name="café"\n'),
+    ),
+    "kubernetes-tag-moved": (
+        Case(kubernetes=("registry.example/web:live", "sha256:" + "1" * 64, "sha256:" + "2" * 64)),
+        Case(kubernetes=("registry.example/web:live", "sha256:" + "1" * 64, "sha256:" + "1" * 64)),
     ),
     "dockerfile-unknown-key": (
         Case(dockerfile=f"FROM scratch\nLABEL {OCI}revison={HEAD}\n"),

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import json
 import re
-import tomllib
 
 import pytest
 import regex
+import tomllib
 import yaml
 from helpers.facts import image, policy
 from helpers.paths import ROOT

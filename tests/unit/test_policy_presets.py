@@ -209,3 +209,36 @@ def test_a_preset_rule_without_a_line_points_nowhere():
 def test_a_wrong_preset_file_would_be_refused():
     with pytest.raises(PolicyError, match="is not a preset"):
         validate({"version": 1, "preset": "nope"}, {("preset",): 2}, "p.yml")
+
+
+# --- a real Red Hat Dockerfile, linted with `preset: redhat` ------------------------------------
+
+BUNDLE = DATA / "cli-manager-operator-bundle.Dockerfile"
+
+
+@pytest.mark.parametrize(
+    ("day", "pending"),
+    [("2026-06-06", "warning"), ("2026-06-07", "error")],
+)
+def test_a_real_red_hat_dockerfile_under_the_redhat_preset(mbci, tmp_path, day, pending):
+    rules = tmp_path / "policy.yml"
+    rules.write_text("version: 1\npreset: redhat\n")
+    result = mbci(
+        "lint-dockerfile", str(BUNDLE), "--policy", str(rules), "--format", "json", "--date", day
+    )
+    assert result.returncode == 1, result.stderr
+    found = sorted(
+        (f["check"], f["label"], f["severity"]) for f in json.loads(result.stdout)["findings"]
+    )
+    assert found == [
+        # preflight's HasNoProhibitedLabels: Red Hat's own vendor and maintainer are a partner's
+        # trademark violation (EC instead pins vendor to 'Red Hat, Inc.', see redhat.yaml)
+        ("label-pattern", "maintainer", "error"),
+        ("label-pattern", "vendor", "error"),
+        # EC's required_labels the Dockerfile does not set (Konflux's build task adds vcs-ref
+        # and vcs-type at build time); cpe and created are required from 2026-06-07
+        ("label-required", "cpe", pending),
+        ("label-required", "org.opencontainers.image.created", pending),
+        ("label-required", "vcs-ref", "error"),
+        ("label-required", "vcs-type", "error"),
+    ]

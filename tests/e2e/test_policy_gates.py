@@ -250,3 +250,22 @@ def test_the_text_report_says_which_platform_and_when(bed: Any, mbci: Any) -> No
     )
     assert after.returncode == 1
     assert "fails from" not in after.stdout
+
+
+def test_audit_judges_the_gates_per_platform(bed: Any, mbci: Any) -> None:
+    path = bed["work"] / "audit-policy.yml"
+    path.write_text("version: 1\npreset: none\nmax_layers: 2\n")
+    env = {"DOCKER_HOST": NO_ENGINE, "DOCKER_CONFIG": str(bed["work"] / ".no-config")}
+    args = ("--no-git", "--policy", str(path), "--format", "json")
+    result = mbci("audit", _refs(bed)[0], *args, cwd=bed["work"], env=env)
+    assert result.returncode == 1, result.stdout + result.stderr
+    text = json.dumps(json.loads(result.stdout))
+    assert '"max-layers"' in text and "linux/amd64" in text
+    path.write_text(
+        "version: 1\npreset: none\nmax_layers: {limit: 2, effective_on: '2031-05-01'}\n"
+    )
+    before = mbci("audit", _refs(bed)[0], *args, "--date", "2031-04-30", cwd=bed["work"], env=env)
+    assert before.returncode == 0, before.stdout + before.stderr
+    assert "fails from 2031-05-01" in before.stdout
+    on = mbci("audit", _refs(bed)[0], *args, "--date", "2031-05-01", cwd=bed["work"], env=env)
+    assert on.returncode == 1

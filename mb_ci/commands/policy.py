@@ -4,10 +4,16 @@ editors, or print a shipped preset."""
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import os
 import sys
+from typing import TYPE_CHECKING
 
 from mb_ci.commands import COMMANDS
+from mb_ci.commands.common import add_date, day_of
+
+if TYPE_CHECKING:
+    from mb_ci.policy import Policy
 
 NAME = "policy"
 HELP = COMMANDS[NAME]
@@ -24,6 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     validate.add_argument("file", nargs="?", metavar="FILE")
     validate.add_argument("--repo", default=os.environ.get("MB_CI_REPO", "."), metavar="DIR")
+    add_date(validate)
     sub.add_parser("schema", help="print the policy's JSON Schema")
     show = sub.add_parser(
         "show-preset", help="print a shipped preset: a policy file to read, save and extend"
@@ -49,7 +56,27 @@ def run(args: argparse.Namespace) -> int:
     rules = len(loaded.labels)
     named = ", ".join(loaded.presets or (loaded.preset,))
     sys.stdout.write(f"{path}: valid (preset {named}, {rules} label rule{'s' * (rules != 1)})\n")
+    for line in _pending(loaded, day_of(args)):
+        sys.stdout.write(f"{path}: {line}\n")
     return 0
+
+
+def _pending(loaded: Policy, day: dt.date | None) -> list[str]:
+    """The rules that only warn as of ``day`` (default today, UTC): one line per start date."""
+    today = day or dt.datetime.now(dt.timezone.utc).date()
+    dated: dict[dt.date, list[str]] = {}
+    for key, rule in loaded.rules.items():
+        since = rule.effective_on or loaded.effective_on
+        if since is not None and since > today:
+            dated.setdefault(since, []).append(f"labels.{key}")
+    for gate, limit in loaded.limits.items():
+        since = limit.effective_on or loaded.effective_on
+        if since is not None and since > today:
+            dated.setdefault(since, []).append(gate)
+    return [
+        f"warns until {since.isoformat()}, fails from it: {', '.join(names)}"
+        for since, names in sorted(dated.items())
+    ]
 
 
 def _show(name: str) -> int:

@@ -236,3 +236,22 @@ def test_validate_explains_a_bad_date_or_size_in_one_line(mbci, tmp_path, body, 
 )
 def test_sizes(text, size):
     assert parse_size(text) == size
+
+
+def test_validate_lists_the_rules_that_only_warn_as_of_the_day(mbci, tmp_path):
+    path = tmp_path / "policy.yml"
+    path.write_text(
+        "version: 1\npreset: [redhat, preflight]\n"
+        "max_size: {limit: 1GB, effective_on: '2027-03-01'}\n"
+    )
+    early = mbci("policy", "validate", str(path), "--date", "2026-01-01")
+    assert early.returncode == 0, early.stderr
+    assert early.stdout.splitlines()[1:] == [
+        f"{path}: warns until 2026-06-07, fails from it: "
+        "labels.org.opencontainers.image.created, labels.cpe",
+        f"{path}: warns until 2027-03-01, fails from it: max_size",
+    ]
+    late = mbci("policy", "validate", str(path), "--date", "2027-03-01")
+    assert late.stdout.splitlines()[1:] == []
+    bad = mbci("policy", "validate", str(path), "--date", "2026-1-1")
+    assert bad.returncode == 2 and "--date: '2026-1-1' is not a date" in bad.stderr

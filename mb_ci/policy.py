@@ -28,6 +28,7 @@ MAX_INT_CHARS = 64
 MAX_PATTERN_SIZE = 100_000
 MAX_PATTERN_DEPTH = 50  # nested groups; the compiler recurses once per level
 _COUNTED = re.compile(r"\{(\d*)(?:,(\d*))?\}")
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 # `now - max-age` must stay a date: a century is more than any image's age
 MAX_DURATION = 100 * 366 * 86400
 # the vocabulary presets: which keys `labels` and `build` write
@@ -153,7 +154,7 @@ def parse_day(text: str, what: str) -> dt.date:
     """``--date`` / ``MB_CI_DATE`` / the Action's ``date``: a day, ``YYYY-MM-DD``."""
     value = text.strip()
     try:
-        if len(value) != 10:
+        if not _DAY.fullmatch(value):  # fromisoformat also takes 20270115 and 2027-W03-5
             raise ValueError(value)
         return dt.date.fromisoformat(value)
     except ValueError:

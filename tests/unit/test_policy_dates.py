@@ -141,7 +141,9 @@ def test_date_and_mb_ci_date(mbci, lint_setup, args, env, code, severity):
     assert ("fails from 2027-01-15" in found[0]["message"]) is (severity == "warning")
 
 
-@pytest.mark.parametrize("bad", ["2027-02-30", "15/01/2027", "tomorrow", "2027-1-5"])
+@pytest.mark.parametrize(
+    "bad", ["2027-02-30", "15/01/2027", "tomorrow", "2027-1-5", "20270115", "2027-W03-5"]
+)
 def test_a_bad_date_is_one_line_exit_2(mbci, lint_setup, bad):
     result = _lint(mbci, lint_setup, "--date", bad)
     assert result.returncode == 2

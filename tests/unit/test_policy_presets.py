@@ -242,3 +242,19 @@ def test_a_real_red_hat_dockerfile_under_the_redhat_preset(mbci, tmp_path, day, 
         ("label-required", "vcs-ref", "error"),
         ("label-required", "vcs-type", "error"),
     ]
+
+
+def test_ghcr_what_githubs_package_page_reads():
+    rules = Policy(preset="none", presets=("ghcr",))
+    good = {
+        OCI + "source": "https://github.com/acme/widget",
+        OCI + "description": "d" * 512,
+        OCI + "licenses": "Apache-2.0 OR MIT",
+    }
+    assert _findings(rules, good) == ()
+    bad = {**good, OCI + "description": "d" * 513, OCI + "licenses": "my own licence"}
+    found = sorted((f.check, f.label) for f in _findings(rules, bad))
+    assert found == [
+        ("label-format", OCI + "licenses"),
+        ("label-pattern", OCI + "description"),
+    ]

@@ -58,6 +58,17 @@ def test_the_preset_files_are_package_data():
     assert "presets/*.yaml" in config["tool"]["setuptools"]["package-data"]["mb_ci"]
 
 
+@pytest.mark.parametrize("name", ["oci", "label-schema", "both", "none"])
+def test_a_vocabulary_preset_file_says_what_vocab_presets_says(name):
+    from mb_ci.vocab import PRESETS
+
+    data = presets.data(name)
+    rules = data.get("labels") or {}
+    assert list(rules) == list(PRESETS[name])
+    assert all(rule == {"required": True} for rule in rules.values())
+    assert set(data) <= {"version", "preset", "labels"}
+
+
 def test_the_legacy_presets_require_what_they_always_did():
     assert Policy().required_keys() == (OCI + "created", OCI + "revision", OCI + "source")
     ls = "org.label-schema."

@@ -207,6 +207,39 @@ _DEFS: tuple[tuple[str, Severity, str, str], ...] = (
     ),
 )
 
+# issue 15: optional labels and the size and layer gates
+_DEFS += (
+    (
+        "label-optional",
+        W,
+        "An optional label is missing.",
+        "The policy's `optional` list (or its preset's) names labels that should be present; a "
+        "missing or empty one is a warning, never an error.",
+    ),
+    (
+        "max-layers",
+        E,
+        "The image has more layers than the policy allows.",
+        "`max_layers` limits the layers of each platform (preflight's LayerCountAcceptable allows "
+        "40). Combine RUN steps, or copy the result of a multi-stage build in one layer.",
+    ),
+    (
+        "max-size",
+        E,
+        "The image is larger than the policy allows.",
+        "`max_size` limits each platform's compressed size: the sum of the layer sizes its "
+        "manifest lists. A local engine image or a `docker save` archive knows only uncompressed "
+        "sizes, which are judged instead; the finding says which it read.",
+    ),
+    (
+        "max-config-size",
+        E,
+        "The image config is larger than the policy allows.",
+        "`max_config_size` limits each platform's config blob (labels, environment, history). "
+        "The engine does not report it: check a registry, layout or archive image.",
+    ),
+)
+
 CHECKS: dict[str, CheckInfo] = {d[0]: CheckInfo(*d) for d in _DEFS}
 
 

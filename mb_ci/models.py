@@ -50,6 +50,7 @@ class PlatformFacts:
     os: str | None = None
     architecture: str | None = None
     variant: str | None = None
+    config_size: int | None = None  # bytes of the image config blob, where the source knows it
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "labels", _frozen(self.labels))

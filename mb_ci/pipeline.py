@@ -30,6 +30,7 @@ class CheckOptions:
     dockerfile: str | None = None  # where report locations point; None: the checkout's
     no_git: bool = False
     source: SourceOptions = field(default_factory=SourceOptions)
+    date: dt.date | None = None  # judge the policy as of this day (`--date`); None: today
 
 
 def checkout_root(repo: str) -> Path:
@@ -43,11 +44,15 @@ def checkout_root(repo: str) -> Path:
         return Path(repo)
 
 
-def load_policy(repo: str, policy: str | None) -> Policy:
-    """``policy``, else the checkout's ``.mb-ci.yml``, else the defaults."""
+def load_policy(repo: str, policy: str | None, as_of: dt.date | None = None) -> Policy:
+    """``policy``, else the checkout's ``.mb-ci.yml``, else the defaults, judged as of the day
+    ``as_of`` (``--date``), else today (UTC): the day ``effective_on`` is compared with."""
+    import dataclasses
+
     from mb_ci.policy import find_policy, load
 
-    return load(find_policy(checkout_root(repo), policy))
+    day = as_of or dt.datetime.now(dt.timezone.utc).date()
+    return dataclasses.replace(load(find_policy(checkout_root(repo), policy)), as_of=day)
 
 
 def read_checkout(
@@ -132,7 +137,7 @@ def report(
 
 def check_image(options: CheckOptions, command: str = "check") -> Report:
     """The whole road for one image reference: policy, git and CI, inspect, check, locate."""
-    policy = load_policy(options.repo, options.policy)
+    policy = load_policy(options.repo, options.policy, options.date)
     git, ci = read_context(options.repo, policy, options.no_git)
     image = inspect(options.image, options.source)
     return report(command, options.image, image, git, ci, policy, options.dockerfile)

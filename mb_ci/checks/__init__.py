@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from mb_ci.checks.base import Findings
+from mb_ci.checks.gates import check_gates
 from mb_ci.checks.git import check_git
 from mb_ci.checks.labels import check_labels, same_value
 from mb_ci.models import CiFacts, Finding, GitFacts, ImageFacts, PlatformFacts
@@ -46,6 +48,8 @@ def check_image(
     now: dt.datetime | None = None,
 ) -> CheckResult:
     now = now or dt.datetime.now(dt.timezone.utc)
+    if policy.as_of is None:  # `effective_on` is judged as of the day of the check's clock
+        policy = dataclasses.replace(policy, as_of=now.date())
     findings: list[Finding] = []
     checked: list[str] = []
     matched: str | None = None
@@ -57,6 +61,7 @@ def check_image(
         if policy.annotations in ("both", "either"):
             _annotations_agree(image, platform, policy.annotations, out)
         matched = check_git(labels, git, ci, now, out) or matched
+        check_gates(image, platform, out)
         findings.extend(out.items)
         checked.extend(c for c in out.checked if c not in checked)
     if multi:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from mb_ci.audit import FORMATS
 from mb_ci.commands import COMMANDS
+from mb_ci.commands.common import add_date
 
 if TYPE_CHECKING:
     from mb_ci.audit.filters import Filters
@@ -94,6 +95,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--no-git", action="store_true", help="judge the policy only, even inside a checkout"
     )
     out.add_argument("--strict", action="store_true", help="warnings fail too")
+    add_date(out)
     out.add_argument(
         "--report-only", action="store_true", help="exit 0 whatever the findings (still 2 on usage)"
     )

@@ -11,6 +11,7 @@ from mb_ci.commands.common import (
     add_common,
     add_image_argument,
     add_source_options,
+    day_of,
     output_options,
     source_options,
 )
@@ -57,4 +58,5 @@ def check_options(args: argparse.Namespace) -> CheckOptions:
         dockerfile=args.dockerfile,
         no_git=args.no_git,
         source=source_options(args),
+        date=day_of(args),
     )

@@ -241,6 +241,7 @@ def platform_facts(
     annotations: Mapping[str, str] | None = None,
     layer_list: tuple[Layer, ...] | None = None,
     index_platform: str | None = None,
+    config_size: int | None = None,
 ) -> PlatformFacts:
     """``PlatformFacts`` from an image config (``config.Labels``) and its manifest's facts."""
     inner = config.get("config") or {}  # never container_config: that is the build container
@@ -258,6 +259,7 @@ def platform_facts(
         os=str(os_) if os_ else None,
         architecture=str(arch) if arch else None,
         variant=str(variant) if variant else None,
+        config_size=config_size,
     )
 
 
@@ -309,4 +311,5 @@ def manifest_platform(
         annotations=manifest_annotations(manifest),
         layer_list=layers(manifest),
         index_platform=entry.platform if entry else None,
+        config_size=desc.size,
     )

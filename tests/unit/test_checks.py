@@ -31,6 +31,7 @@ from helpers.facts import (
     image,
     platform,
     policy,
+    replace,
     truthful_labels,
 )
 
@@ -39,9 +40,10 @@ from mb_ci.checks import check_image
 from mb_ci.checks.dockerfile import check_dockerfile
 from mb_ci.checks.kubernetes import check_running
 from mb_ci.dockerfile.parse import evaluate, read
-from mb_ci.models import Finding, Severity
+from mb_ci.models import Finding, Layer, Severity
 
 URL = OCI + "url"
+OCI_LAYER = "application/vnd.oci.image.layer.v1.tar+gzip"
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,7 @@ class Case:
     platforms: tuple[tuple[dict[str, str], dict[str, str]], ...] = ()
     dockerfile: str | bytes | None = None
     kubernetes: tuple[str, str, str | None] | None = None
+    facts: dict[str, Any] = field(default_factory=dict)  # more PlatformFacts fields (layers...)
 
 
 def run(case: Case, extra_policy: str = "") -> list[Finding]:
@@ -91,6 +94,8 @@ def run(case: Case, extra_policy: str = "") -> list[Finding]:
     else:
         labels = truthful_labels() if case.labels is None else dict(case.labels)
         subject = image({**labels, **case.add})
+        if case.facts:
+            subject = replace(subject, platforms=(replace(subject.platforms[0], **case.facts),))
     result = check_image(subject, checkout(**case.git), ci(), rules, now=FIXED)
     return list(result.findings)
 
@@ -213,6 +218,28 @@ CASES: dict[str, tuple[Case, Case]] = {
             platforms=((truthful_labels(), {REVISION: HEAD}),),
             policy="annotations: either\n",
         ),
+    ),
+    "label-optional": (
+        Case(policy=f"optional: [{OCI}description]\n"),
+        Case(add={OCI + "description": "A widget"}, policy=f"optional: [{OCI}description]\n"),
+    ),
+    "max-layers": (
+        Case(facts={"layer_count": 41}, policy="max_layers: 40\n"),
+        Case(facts={"layer_count": 40}, policy="max_layers: 40\n"),
+    ),
+    "max-size": (
+        Case(
+            facts={"layers": (Layer("sha256:" + "a" * 64, 2_000_001, OCI_LAYER),)},
+            policy="max_size: 2MB\n",
+        ),
+        Case(
+            facts={"layers": (Layer("sha256:" + "a" * 64, 2_000_000, OCI_LAYER),)},
+            policy="max_size: 2MB\n",
+        ),
+    ),
+    "max-config-size": (
+        Case(facts={"config_size": 1025}, policy="max_config_size: 1KiB\n"),
+        Case(facts={"config_size": 1024}, policy="max_config_size: 1KiB\n"),
     ),
     "dockerfile-arg-scope": (
         Case(dockerfile="ARG V=1\nFROM scratch\nLABEL com.example.v=$V\n"),

@@ -116,6 +116,7 @@ def report(
     """Check the image, then point each finding at its ``LABEL`` line or policy rule."""
     from mb_ci.report.locations import locate
 
+    image = with_provenance(image, policy)
     result = check(image, git, ci, policy)
     found = Report(
         command=command,
@@ -128,6 +129,46 @@ def report(
         checked=result.checked,
     )
     return locate(found, dockerfile, policy.path, target)
+
+
+def with_provenance(image: ImageFacts, policy: Policy) -> ImageFacts:
+    """``image`` with each platform's attestations judged (``provenance: off`` leaves it)."""
+    from dataclasses import replace
+
+    if policy.provenance.mode == "off":
+        return image
+    from mb_ci.checks import effective_labels
+    from mb_ci.provenance.evaluate import evaluate
+    from mb_ci.provenance.verify import load_keys
+
+    keys = load_keys(_read_keys(policy))
+    platforms = tuple(
+        replace(
+            p,
+            provenance=evaluate(
+                p,
+                effective_labels(image, p, policy.annotations),
+                image.transport,
+                policy.provenance.predicate_types,
+                keys,
+                policy.git.clock_skew,
+            ),
+        )
+        for p in image.platforms
+    )
+    return replace(image, platforms=platforms)
+
+
+def _read_keys(policy: Policy) -> list[tuple[str, bytes]]:
+    """The policy's ``provenance_keys``, read relative to the policy file (64 KiB each)."""
+    from mb_ci.errors import PolicyError
+    from mb_ci.fsutil import read_bounded
+
+    base = Path(policy.path).parent if policy.path else Path(".")
+    return [
+        (name, read_bounded(base / name, 64 * 1024, PolicyError, label=f"provenance_keys: {name}"))
+        for name in policy.provenance.keys
+    ]
 
 
 def check_image(options: CheckOptions, command: str = "check") -> Report:

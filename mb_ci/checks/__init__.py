@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from mb_ci.checks.base import Findings
 from mb_ci.checks.git import check_git
 from mb_ci.checks.labels import check_labels, same_value
+from mb_ci.checks.provenance import check_provenance
 from mb_ci.models import CiFacts, Finding, GitFacts, ImageFacts, PlatformFacts
 from mb_ci.policy import Policy
 from mb_ci.vocab import CONCEPTS, OCI, concept_of
@@ -57,6 +58,7 @@ def check_image(
         if policy.annotations in ("both", "either"):
             _annotations_agree(image, platform, policy.annotations, out)
         matched = check_git(labels, git, ci, now, out) or matched
+        check_provenance(platform, labels, out)
         findings.extend(out.items)
         checked.extend(c for c in out.checked if c not in checked)
     if multi:

@@ -17,7 +17,6 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from helpers.paths import DATA
-
 from mb_ci.models import Attestation, PlatformFacts
 
 FOLDER = DATA / "provenance"

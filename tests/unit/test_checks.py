@@ -15,6 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from helpers import provenance as prov
 from helpers.clock import FIXED, stamp
 from helpers.facts import (
     COMMIT_TIME,
@@ -33,11 +37,6 @@ from helpers.facts import (
     policy,
     truthful_labels,
 )
-
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-from helpers import provenance as prov
 from helpers.git import SOURCE
 
 from mb_ci.catalog import CHECKS

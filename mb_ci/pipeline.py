@@ -159,6 +159,19 @@ def with_provenance(image: ImageFacts, policy: Policy) -> ImageFacts:
     return replace(image, platforms=platforms)
 
 
+def lookups(source: SourceOptions, policy: Policy) -> SourceOptions:
+    """Whether a registry is asked for provenance beyond the index: always when the policy wants
+    signatures (``provenance_keys``), when the index has none under ``provenance: required``,
+    and never otherwise, so an image without attestations costs no extra request by default."""
+    from dataclasses import replace
+
+    mode = policy.provenance.mode
+    wanted = "always" if policy.provenance.keys and mode != "off" else "off"
+    if wanted == "off" and mode == "required":
+        wanted = "missing"
+    return replace(source, attestation_lookups=wanted)
+
+
 def _read_keys(policy: Policy) -> list[tuple[str, bytes]]:
     """The policy's ``provenance_keys``, read relative to the policy file (64 KiB each)."""
     from mb_ci.errors import PolicyError
@@ -175,7 +188,7 @@ def check_image(options: CheckOptions, command: str = "check") -> Report:
     """The whole road for one image reference: policy, git and CI, inspect, check, locate."""
     policy = load_policy(options.repo, options.policy)
     git, ci = read_context(options.repo, policy, options.no_git)
-    image = inspect(options.image, options.source)
+    image = inspect(options.image, lookups(options.source, policy))
     return report(command, options.image, image, git, ci, policy, options.dockerfile)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
 from mb_ci import values, vocab
 from mb_ci.facts import urls
@@ -40,10 +41,16 @@ def evaluate(
             continue
         if att.body is None:
             documents.append(
-                Document(att.digest or att.manifest, att.predicate_type, problem=att.problem)
+                Document(
+                    att.digest or att.manifest,
+                    att.predicate_type,
+                    problem=att.problem,
+                    origin=att.origin,
+                )
             )
             continue
         doc, envelope = parse.read(att.digest, att.predicate_type, att.body, platform.digest or "")
+        doc = replace(doc, origin=att.origin)
         if envelope is not None and doc.problem is None:
             doc = _signature(doc, envelope, keys)
         documents.append(doc)
@@ -52,8 +59,6 @@ def evaluate(
 
 
 def _signature(doc: Document, envelope: parse.Envelope, keys: Sequence[Key]) -> Document:
-    from dataclasses import replace
-
     if not envelope.signatures:
         return doc
     if keys:

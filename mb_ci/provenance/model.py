@@ -50,6 +50,7 @@ class Document:
     signature: str = "none"  # none / verified / unverified / invalid
     signed_by: str | None = None
     problem: str | None = None  # why it could not be read; then nothing else is known
+    origin: str = "in-index"  # in-index, referrers, referrers-tag, cosign-att
 
     @property
     def usable(self) -> bool:
@@ -112,6 +113,7 @@ class Provenance:
                     "mode": d.mode,
                     "signature": d.signature,
                     "subject_matches": d.subject_matches,
+                    "origin": d.origin,
                     "problem": d.problem,
                 }
                 for d in self.documents

@@ -21,6 +21,15 @@ from mb_ci.models import Attestation
 from mb_ci.sources import oci, shapes
 
 REF_TYPE = "vnd.docker.reference.type"
+# where a layer names its predicate: BuildKit, cosign's bundles in referrers, cosign's .att tag
+PREDICATE_KEYS = ("in-toto.io/predicate-type", "dev.sigstore.bundle.predicateType", "predicateType")
+# referrers (API or tag schema) that may hold provenance
+REFERRER_TYPES = (
+    "application/vnd.docker.attestation.manifest.v1+json",
+    "application/vnd.in-toto+json",
+    "application/vnd.dev.sigstore.bundle.v0.3+json",
+    "application/vnd.dev.sigstore.bundle+json;version=0.3",
+)
 REF_DIGEST = "vnd.docker.reference.digest"
 PREDICATE_KEY = "in-toto.io/predicate-type"
 ARTIFACT_TYPE = "application/vnd.docker.attestation.manifest.v1+json"
@@ -48,12 +57,29 @@ def manifests_for(entries: Sequence[oci.Descriptor], subject: str) -> list[oci.D
 
 
 def read(
-    entry: oci.Descriptor, subject: str, what: str, fetch_manifest: Fetch, fetch_blob: Fetch
+    entry: oci.Descriptor,
+    subject: str,
+    what: str,
+    fetch_manifest: Fetch,
+    fetch_blob: Fetch,
+    origin: str = "in-index",
 ) -> tuple[Attestation, ...]:
     """The attestations one attestation manifest holds; provenance layers fetched, the rest
     listed with ``body=None``. A manifest of the wrong shape raises one ``ImageError`` line."""
     sub = f"{what}: attestation manifest {entry.digest}"
     manifest = oci.load(fetch_manifest(entry, sub), sub)
+    return from_manifest(manifest, entry.digest, subject, sub, fetch_blob, origin)
+
+
+def from_manifest(
+    manifest: dict[str, object],
+    digest: str,
+    subject: str,
+    sub: str,
+    fetch_blob: Fetch,
+    origin: str,
+) -> tuple[Attestation, ...]:
+    """As :func:`read`, for a manifest already fetched (cosign's ``.att`` tag)."""
     shapes.manifest(manifest, sub)
     declared = manifest.get("subject")
     if isinstance(declared, dict):
@@ -64,13 +90,16 @@ def read(
                 f"{subject}"
             )
     raw_layers = manifest.get("layers") or []
+    if not isinstance(raw_layers, list):
+        raise ImageError(f"{sub}: `layers` is not a list")
     if len(raw_layers) > MAX_LAYERS:
         raise ImageError(f"{sub}: more than {MAX_LAYERS} attestation layers")
     out: list[Attestation] = []
     for i, raw in enumerate(raw_layers):
         layer = oci.descriptor(raw, sub, f"layers[{i}]")
-        kind = (layer.annotations or {}).get(PREDICATE_KEY, "")
-        found = Attestation(layer.digest, kind, layer.media_type, entry.digest)
+        notes = layer.annotations or {}
+        kind = next((notes[k] for k in PREDICATE_KEYS if notes.get(k)), "")
+        found = Attestation(layer.digest, kind, layer.media_type, digest, origin)
         if kind not in PROVENANCE_TYPES:
             out.append(found)  # an SBOM or another predicate: named, never fetched
             continue

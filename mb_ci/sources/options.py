@@ -15,3 +15,6 @@ class SourceOptions:
     insecure_registries: tuple[str, ...] = ()
     ca_file: str | None = None
     timeout: float = 30.0
+    # registries: look up provenance beyond the index (OCI referrers, the sha256-<hex> tag
+    # schema, cosign's .att tag): "off", "missing" (when the index has none) or "always"
+    attestation_lookups: str = "off"

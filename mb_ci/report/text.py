@@ -46,12 +46,18 @@ def render(report: Report, options: RenderOptions) -> str:
             name = platform.platform if image.multi_platform else None
             if name:
                 lines.append(_paint(f"platform {safe(name)}", "bold", options))
-            described = describe(platform)
+            # tiers are shown once a provenance is attached; without one every label is
+            # label-only, and `provenance: required` says so in a finding
+            shown = platform.provenance is not None and platform.provenance.present
+            described = describe(platform) if shown else None
             if described:
                 lines.append(f"  provenance  {safe(described, 300)}")
             lines.extend(
                 _labels_block(
-                    dict(platform.labels), by_platform.pop(name, []), options, label_tiers(platform)
+                    dict(platform.labels),
+                    by_platform.pop(name, []),
+                    options,
+                    label_tiers(platform) if shown else None,
                 )
             )
             annotations = {**image.index_annotations, **platform.annotations}

@@ -295,6 +295,9 @@ class Client:
                 {
                     "_type": "https://in-toto.io/Statement/v0.1",
                     "predicateType": "https://slsa.dev/provenance/v0.2",
+                    # a provenance about ``subject`` that claims nothing (min mode, no VCS)
+                    "subject": [{"name": "_", "digest": {"sha256": subject.split(":")[1]}}],
+                    "predicate": {"buildType": "https://mobyproject.org/buildkit@v1"},
                 }
             ).encode(),
         )

@@ -235,3 +235,85 @@ def test_base64url_payloads_are_read():
         }
     ).encode()
     assert judge(body).tier_of(REVISION) == "builder-verified"
+
+
+def _manifest_reader(manifest: dict, blobs: dict[str, bytes]):
+    from mb_ci.sources import oci
+
+    body = json.dumps(manifest).encode()
+    entry = oci.Descriptor(
+        "application/vnd.oci.image.manifest.v1+json", oci.digest_of(body), len(body)
+    )
+    fetched: list[str] = []
+
+    def blob(desc, what):
+        fetched.append(desc.digest)
+        return blobs[desc.digest]
+
+    return entry, (lambda desc, what: body), blob, fetched
+
+
+def test_the_source_fetches_only_the_provenance_layer_and_never_a_huge_one():
+    from mb_ci.sources import attestations
+
+    small = prov.raw(prov.v1(DIGEST, HEAD, SOURCE))
+    layers = [
+        {
+            "mediaType": prov.IN_TOTO,
+            "digest": "sha256:" + "1" * 64,
+            "size": 100 * 1024 * 1024,
+            "annotations": {"in-toto.io/predicate-type": prov.V1},
+        },
+        {
+            "mediaType": prov.IN_TOTO,
+            "digest": "sha256:" + "2" * 64,
+            "size": 10,
+            "annotations": {"in-toto.io/predicate-type": "https://spdx.dev/Document"},
+        },
+        {
+            "mediaType": prov.IN_TOTO,
+            "digest": prov.digest(small),
+            "size": len(small),
+            "annotations": {"in-toto.io/predicate-type": prov.V1},
+        },
+    ]
+    manifest = {
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {
+            "mediaType": "application/vnd.oci.empty.v1+json",
+            "digest": prov.digest(b"{}"),
+            "size": 2,
+        },
+        "layers": layers,
+    }
+    entry, fetch, blob, fetched = _manifest_reader(manifest, {prov.digest(small): small})
+    found = attestations.read(entry, DIGEST, "docker://x", fetch, blob)
+    assert fetched == [prov.digest(small)]  # one blob: not the 100 MB one, not the SBOM
+    assert "104857600 bytes is larger than 4 MiB; not read" in (found[0].problem or "")
+    assert found[1].body is None and found[1].problem is None
+    assert found[2].body == small
+
+
+def test_an_attestation_manifest_for_another_subject_is_one_line():
+    from mb_ci.errors import ImageError
+    from mb_ci.sources import attestations
+
+    manifest = {
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {
+            "mediaType": "application/vnd.oci.empty.v1+json",
+            "digest": prov.digest(b"{}"),
+            "size": 2,
+        },
+        "layers": [],
+        "subject": {
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "digest": "sha256:" + "9" * 64,
+            "size": 1,
+        },
+    }
+    entry, fetch, blob, _ = _manifest_reader(manifest, {})
+    with pytest.raises(ImageError, match=r"`subject\.digest` is sha256:9+, but the index"):
+        attestations.read(entry, DIGEST, "docker://x", fetch, blob)

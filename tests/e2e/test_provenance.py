@@ -266,6 +266,25 @@ def test_referrers_tag_schema_when_the_index_has_none(bed: Any, mbci: Any) -> No
     p = platform(result)
     assert p["provenance"]["documents"][0]["origin"] == "referrers-tag"
     assert p["tiers"]["org.opencontainers.image.revision"] == "builder-verified"
+    # the cost, counted through the proxy: referrers API (404), the tag schema's index, the
+    # attestation manifest, its blob, cosign's .att tag (404): 5 more than the plain check
+    _, checkout, work, proxy, _, _ = bed
+    counts = []
+    for policy in ("", "provenance: required\n"):
+        path = work / f"count-{len(counts)}.yml"
+        path.write_text("version: 1\n" + policy)
+        before = len(proxy.seen)
+        counted = mbci(
+            "check",
+            f"docker://{proxy.host}/app:plain",
+            "--policy",
+            str(path),
+            cwd=checkout.path,
+            env={"DOCKER_HOST": NO_ENGINE},
+        )
+        assert counted.returncode == 0, counted.stdout + counted.stderr
+        counts.append(len(proxy.seen) - before)
+    assert counts[1] - counts[0] == 5, counts
 
 
 def test_referrers_api_through_a_proxy_that_adds_it(bed: Any, mbci: Any) -> None:

@@ -317,3 +317,18 @@ def test_an_attestation_manifest_for_another_subject_is_one_line():
     entry, fetch, blob, _ = _manifest_reader(manifest, {})
     with pytest.raises(ImageError, match=r"`subject\.digest` is sha256:9+, but the index"):
         attestations.read(entry, DIGEST, "docker://x", fetch, blob)
+
+
+def test_keys_without_the_signing_extra_name_it(monkeypatch):
+    import sys
+
+    from mb_ci.errors import UsageError
+
+    monkeypatch.setitem(sys.modules, "cryptography.hazmat.primitives.serialization", None)
+    with pytest.raises(UsageError) as raised:
+        load_keys([("cosign.pub", b"")])
+    assert str(raised.value) == (
+        "provenance_keys needs the cryptography package "
+        "(install the signing extra: pip install 'mb-ci[signing]')"
+    )
+    assert load_keys([]) == ()  # no key given: nothing imported, nothing needed

@@ -15,7 +15,7 @@ from typing import Any
 from mb_ci.errors import UsageError
 from mb_ci.provenance.parse import Envelope
 
-EXTRA_HINT = "install the signing extra: pip install 'mb-ci[signing]'"
+EXTRA_HINT = "install mb-ci's signing extra, the cryptography package: pip install cryptography"
 
 
 @dataclass(frozen=True)

@@ -329,6 +329,6 @@ def test_keys_without_the_signing_extra_name_it(monkeypatch):
         load_keys([("cosign.pub", b"")])
     assert str(raised.value) == (
         "provenance_keys needs the cryptography package "
-        "(install the signing extra: pip install 'mb-ci[signing]')"
+        "(install mb-ci's signing extra, the cryptography package: pip install cryptography)"
     )
     assert load_keys([]) == ()  # no key given: nothing imported, nothing needed

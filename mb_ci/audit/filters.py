@@ -11,7 +11,8 @@ from mb_ci.audit.model import AuditRow
 from mb_ci.errors import UsageError
 from mb_ci.facts import urls
 
-WHERE_KEYS = ("revision", "source", "version", "created", "container", "reference")
+WHERE_KEYS = ("revision", "source", "version", "created", "container", "reference", "tier")
+TIERS = ("signed", "builder-verified", "builder-hint", "label-only")
 
 
 def parse_shard(spec: str) -> tuple[int, int]:
@@ -60,6 +61,10 @@ def parse_where(spec: str) -> tuple[str, str]:
         raise UsageError(
             f"--where {spec}: unknown key '{key}'",
             f"use one of {', '.join(WHERE_KEYS)}, or a full label key",
+        )
+    if key == "tier" and value not in TIERS:
+        raise UsageError(
+            f"--where {spec}: unknown tier '{value}'", f"use one of {', '.join(TIERS)}"
         )
     if key == "revision" and not values.is_git_sha(value.removesuffix("-dirty")):
         raise UsageError(
@@ -117,6 +122,8 @@ def _where_holds(row: AuditRow, key: str, wanted: str) -> bool:
         return row.container == wanted
     if key == "reference":
         return row.reference == wanted
+    if key == "tier":
+        return row.tier == wanted
     if "." in key:
         return row.labels.get(key) == wanted
     value = row.concepts.get(key)

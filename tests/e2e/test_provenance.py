@@ -363,3 +363,21 @@ def test_the_engine_cannot_carry_attestations_and_names_docker(bed: Any, mbci: A
     assert result.returncode == 1, result.stdout + result.stderr
     assert "✗ no provenance: the docker-daemon source cannot carry" in result.stdout
     assert "docker://REGISTRY/NAME@DIGEST" in result.stdout
+
+
+def test_audit_shows_and_filters_the_tier(bed: Any, mbci: Any) -> None:
+    reg, checkout, _, _, _, _ = bed
+    refs = [f"docker://{reg.host}/app:{t}" for t in ("plain", "hint", "verified")]
+    env = {"DOCKER_HOST": NO_ENGINE, "DOCKER_CONFIG": str(checkout.path / ".no-config")}
+    result = mbci("audit", *refs, "--format", "json", cwd=checkout.path, env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    tiers = {
+        r["reference"].rsplit(":", 1)[1]: r["tier"] for r in json.loads(result.stdout)["images"]
+    }
+    assert tiers == {"plain": "label-only", "hint": "builder-hint", "verified": "builder-verified"}
+    only = mbci("audit", *refs, "--where", "tier=builder-verified", cwd=checkout.path, env=env)
+    assert only.returncode == 0, only.stdout + only.stderr
+    header, *rows = only.stdout.splitlines()
+    assert "TIER" in header.split()
+    assert "app:verified" in rows[0] and "builder-verified" in rows[0]
+    assert not any("app:plain" in r or "app:hint" in r for r in rows)

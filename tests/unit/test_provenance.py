@@ -332,3 +332,33 @@ def test_keys_without_the_signing_extra_name_it(monkeypatch):
         "(install mb-ci's signing extra, the cryptography package: pip install cryptography)"
     )
     assert load_keys([]) == ()  # no key given: nothing imported, nothing needed
+
+
+def test_audit_rows_carry_the_revision_tier_and_filter_on_it():
+    from helpers.facts import checkout, ci, image, policy
+
+    from mb_ci.audit import filters
+    from mb_ci.audit import report_text as audit_text
+    from mb_ci.audit.model import AuditResult, Summary, Target, judge, row_dict, row_from_dict
+    from mb_ci.errors import UsageError
+    from mb_ci.report import RenderOptions
+
+    backed = prov.attached(platform(digest=DIGEST), prov.raw(prov.v1(DIGEST, HEAD, SOURCE)))
+    rows = [
+        judge(
+            Target("app:1"),
+            image(platforms=(backed,), transport="docker"),
+            checkout(),
+            ci(),
+            policy(),
+        ),
+        judge(Target("app:2"), image(), checkout(), ci(), policy()),  # the engine: label-only
+    ]
+    assert [r.tier for r in rows] == ["builder-verified", "label-only"]
+    assert row_from_dict(row_dict(rows[0])).tier == "builder-verified"  # shards merge it back
+    where = filters.Filters(where=(filters.parse_where("tier=builder-verified"),))
+    assert [r.reference for r in rows if filters.matches(r, where)] == ["app:1"]
+    text = audit_text.render(AuditResult(tuple(rows), Summary.of(rows)), RenderOptions())
+    assert "TIER" in text.splitlines()[0] and "builder-verified" in text
+    with pytest.raises(UsageError, match="unknown tier 'verified'"):
+        filters.parse_where("tier=verified")

@@ -381,3 +381,20 @@ def test_audit_shows_and_filters_the_tier(bed: Any, mbci: Any) -> None:
     assert "TIER" in header.split()
     assert "app:verified" in rows[0] and "builder-verified" in rows[0]
     assert not any("app:plain" in r or "app:hint" in r for r in rows)
+
+
+def test_badges_show_the_tier_and_short_commit(bed: Any, mbci: Any) -> None:
+    reg, checkout, _, _, _, _ = bed
+    env = {"DOCKER_HOST": NO_ENGINE, "DOCKER_CONFIG": str(checkout.path / ".no-config")}
+    result = mbci(
+        "badges",
+        f"docker://{reg.host}/app:verified",
+        "--only",
+        "provenance",
+        cwd=checkout.path,
+        env=env,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    # shields.io's static badge: label-message-color, `-` written `--`, space `_`
+    assert f"provenance-builder--verified_{checkout.head[:7]}-" in result.stdout
+    assert f"/commit/{checkout.head})" in result.stdout

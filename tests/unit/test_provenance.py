@@ -362,3 +362,22 @@ def test_audit_rows_carry_the_revision_tier_and_filter_on_it():
     assert "TIER" in text.splitlines()[0] and "builder-verified" in text
     with pytest.raises(UsageError, match="unknown tier 'verified'"):
         filters.parse_where("tier=verified")
+
+
+def test_several_provenances_the_agreeing_tier_wins_and_the_disagreeing_one_fails():
+    from helpers.facts import checkout, ci, image, policy
+
+    from mb_ci.checks import check_image
+    from mb_ci.pipeline import with_provenance
+
+    one = prov.attached(
+        platform(digest=DIGEST),
+        prov.raw(prov.v1(DIGEST, HEAD, SOURCE, finished="2999-01-01T00:00:00Z")),
+        prov.raw(prov.v1(DIGEST, OTHER, SOURCE, finished="2999-01-01T00:00:00Z")),
+    )
+    judged = with_provenance(image(platforms=(one,), transport="docker"), policy())
+    assert judged.platforms[0].provenance.tier_of(REVISION) == "builder-verified"
+    findings = check_image(judged, checkout(), ci(), policy()).findings
+    [wrong] = [f for f in findings if f.check == "revision-matches-provenance"]
+    assert wrong.expected == OTHER and wrong.actual == HEAD
+    assert wrong.detail["tier"] == "builder-verified"

@@ -15,6 +15,7 @@ platform, both content-addressed, so the transports' digest caches fetch each on
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 from mb_ci.errors import ImageError
 from mb_ci.models import Attestation
@@ -108,14 +109,8 @@ def from_manifest(
                 f"attestation layer {layer.digest} of {layer.size} bytes is larger than "
                 f"{MAX_ATTESTATION // (1024 * 1024)} MiB; not read"
             )
-            out.append(_replace(found, problem=problem))
+            out.append(replace(found, problem=problem))
             continue
         body = fetch_blob(layer, f"{sub}: layer {layer.digest}")
-        out.append(_replace(found, body=body))
+        out.append(replace(found, body=body))
     return tuple(out)
-
-
-def _replace(found: Attestation, **changes: object) -> Attestation:
-    from dataclasses import replace
-
-    return replace(found, **changes)  # type: ignore[arg-type]

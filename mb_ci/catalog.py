@@ -238,6 +238,60 @@ _DEFS += (
         "`max_config_size` limits each platform's config blob (labels, environment, history). "
         "The engine does not report it: check a registry, layout or archive image.",
     ),
+    (
+        "provenance-present",
+        E,
+        "The image has no readable provenance attestation.",
+        "With `provenance: required` every platform needs a SLSA provenance attestation "
+        "(buildx and docker/build-push-action attach one by default when pushing); an "
+        "attestation that cannot be read (not JSON, bad base64, too large) is reported here too. "
+        "The engine and docker-archive sources cannot carry attestations: check `docker://`.",
+    ),
+    (
+        "provenance-subject",
+        E,
+        "A provenance is about another artifact.",
+        "The in-toto statement's `subject` digests must include the platform manifest's digest "
+        "it is attached to; otherwise it proves nothing about this image.",
+    ),
+    (
+        "provenance-signature",
+        E,
+        "A provenance signature does not verify.",
+        "No key in `provenance_keys` verifies the DSSE signature (signed over other bytes, or by "
+        "another key). A keyless Sigstore signature, or a signature with no keys given, is a "
+        "warning: signature-unverified, never `signed`.",
+    ),
+    (
+        "revision-matches-provenance",
+        E,
+        "The revision label disagrees with the provenance.",
+        "The commit the builder recorded (`configSource.digest.sha1`, the `vcs.revision` "
+        "metadata, a `label:` build argument, GitHub's `resolvedDependencies` `gitCommit`) must "
+        "be the label's; also fires when the label's tier is below `provenance_min_tier`.",
+    ),
+    (
+        "source-matches-provenance",
+        E,
+        "The source label disagrees with the provenance.",
+        "After normalisation (`git+`, `#ref`, `@ref`, `.git`, trailing `/`, scheme) the "
+        "repository the builder recorded must be the label's; also fires when the label's tier "
+        "is below `provenance_min_tier`.",
+    ),
+    (
+        "version-matches-provenance",
+        E,
+        "The version label disagrees with the provenance.",
+        "The `label:` build argument or the tag GitHub's workflow ran for must equal the label "
+        "(a leading `v` aside).",
+    ),
+    (
+        "created-matches-provenance",
+        E,
+        "The created label is after the build finished.",
+        "An image cannot be created after the build that made it finished (`buildFinishedOn` / "
+        "`finishedOn`, plus `git.created.clock-skew`).",
+    ),
 )
 
 CHECKS: dict[str, CheckInfo] = {d[0]: CheckInfo(*d) for d in _DEFS}

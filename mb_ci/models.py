@@ -7,7 +7,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mb_ci.provenance.model import Provenance
 
 
 class Severity(str, Enum):
@@ -37,6 +40,23 @@ class Layer:
 
 
 @dataclass(frozen=True)
+class Attestation:
+    """One attestation blob found for a platform, as its manifest names it.
+
+    ``body`` holds the blob (digest-verified, size-capped) when it was fetched; ``problem`` says
+    why it was not (too large, missing). ``origin`` is where it was found: ``in-index``.
+    """
+
+    digest: str
+    predicate_type: str
+    media_type: str
+    manifest: str
+    origin: str = "in-index"
+    body: bytes | None = None
+    problem: str | None = None
+
+
+@dataclass(frozen=True)
 class PlatformFacts:
     """What one platform of an image says about itself: config labels and manifest annotations."""
 
@@ -51,6 +71,10 @@ class PlatformFacts:
     architecture: str | None = None
     variant: str | None = None
     config_size: int | None = None  # bytes of the image config blob, where the source knows it
+    # provenance: the attestations a source found (None: this source cannot carry them) and,
+    # after the pipeline judged them, what they prove (mb_ci/provenance/)
+    attestations: tuple[Attestation, ...] | None = None
+    provenance: Provenance | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "labels", _frozen(self.labels))

@@ -121,6 +121,7 @@ def report(
     """Check the image, then point each finding at its ``LABEL`` line or policy rule."""
     from mb_ci.report.locations import locate
 
+    image = with_provenance(image, policy)
     result = check(image, git, ci, policy)
     found = Report(
         command=command,
@@ -135,11 +136,64 @@ def report(
     return locate(found, dockerfile, policy.path, target)
 
 
+def with_provenance(image: ImageFacts, policy: Policy) -> ImageFacts:
+    """``image`` with each platform's attestations judged (``provenance: off`` leaves it)."""
+    from dataclasses import replace
+
+    if policy.provenance.mode == "off":
+        return image
+    from mb_ci.checks import effective_labels
+    from mb_ci.provenance.evaluate import evaluate
+    from mb_ci.provenance.verify import load_keys
+
+    keys = load_keys(_read_keys(policy))
+    platforms = tuple(
+        replace(
+            p,
+            provenance=evaluate(
+                p,
+                effective_labels(image, p, policy.annotations),
+                image.transport,
+                policy.provenance.predicate_types,
+                keys,
+                policy.git.clock_skew,
+            ),
+        )
+        for p in image.platforms
+    )
+    return replace(image, platforms=platforms)
+
+
+def lookups(source: SourceOptions, policy: Policy) -> SourceOptions:
+    """Whether a registry is asked for provenance beyond the index: always when the policy wants
+    signatures (``provenance_keys``), when the index has none under ``provenance: required``,
+    and never otherwise, so an image without attestations costs no extra request by default."""
+    from dataclasses import replace
+
+    mode = policy.provenance.mode
+    wanted = "always" if policy.provenance.keys and mode != "off" else "off"
+    if wanted == "off" and mode == "required":
+        wanted = "missing"
+    return replace(source, attestation_lookups=wanted)
+
+
+def _read_keys(policy: Policy) -> list[tuple[str, bytes]]:
+    """The policy's ``provenance_keys``, read relative to the policy file (64 KiB each)."""
+    from mb_ci.errors import PolicyError
+    from mb_ci.fsutil import read_bounded
+
+    base = Path(policy.path).parent if policy.path else Path(".")
+    return [
+        (name, read_bounded(base / name, 64 * 1024, PolicyError, label=f"provenance_keys: {name}"))
+        for name in policy.provenance.keys
+    ]
+
+
 def check_image(options: CheckOptions, command: str = "check") -> Report:
     """The whole road for one image reference: policy, git and CI, inspect, check, locate."""
     policy = load_policy(options.repo, options.policy, options.date)
     git, ci = read_context(options.repo, policy, options.no_git)
-    image = inspect(options.image, options.source)
+    image = inspect(options.image, lookups(options.source, policy))
     return report(command, options.image, image, git, ci, policy, options.dockerfile)
 
 

@@ -74,6 +74,19 @@ class GitPolicy:
 
 
 @dataclass(frozen=True)
+class ProvenancePolicy:
+    """The ``provenance*`` keys: required/optional/off, min tier, keys, predicate types."""
+
+    mode: str = "optional"  # required / optional / off
+    min_tier: str | None = None
+    keys: tuple[str, ...] = ()  # public key files, as written (relative to the policy's folder)
+    predicate_types: tuple[str, ...] = (
+        "https://slsa.dev/provenance/v0.2",
+        "https://slsa.dev/provenance/v1",
+    )
+
+
+@dataclass(frozen=True)
 class Policy:
     path: str | None = None
     preset: str = "oci"
@@ -96,6 +109,7 @@ class Policy:
     rules: Mapping[str, LabelRule] = field(init=False, repr=False, compare=False)
     optional_keys: tuple[str, ...] = field(init=False, repr=False, compare=False)
     limits: Mapping[str, Gate] = field(init=False, repr=False, compare=False)
+    provenance: ProvenancePolicy = field(default_factory=ProvenancePolicy)
 
     def __post_init__(self) -> None:
         for check in self.severities:  # load() names a misspelled id in the file (exit 2)
@@ -605,4 +619,12 @@ def build(data: Mapping[str, Any], lines: Mapping[tuple[str, ...], int], name: s
             allow_v_prefix=bool(version.get("allow-v-prefix", True)),
         ),
         badges=data.get("badges") or {},
+        provenance=ProvenancePolicy(
+            mode=data.get("provenance", "optional"),
+            min_tier=data.get("provenance_min_tier"),
+            keys=tuple(data.get("provenance_keys") or ()),
+            predicate_types=tuple(
+                data.get("provenance_predicate_types") or ProvenancePolicy.predicate_types
+            ),
+        ),
     )

@@ -10,7 +10,7 @@ from itertools import islice
 from typing import Any
 
 from mb_ci.errors import EXIT_FINDINGS, EXIT_INSPECT, EXIT_OK, MbCiError
-from mb_ci.models import CiFacts, Finding, GitFacts, ImageFacts, Severity
+from mb_ci.models import CiFacts, Finding, GitFacts, ImageFacts, PlatformFacts, Severity
 from mb_ci.policy import Policy
 from mb_ci.vocab import CONCEPTS
 
@@ -46,6 +46,7 @@ class AuditRow:
     error: str | None = None
     dangling: bool = False
     kubernetes: Mapping[str, str] = field(default_factory=dict)
+    tier: str | None = None  # the revision label's trust tier (mb_ci/provenance); None: unjudged
 
     @property
     def errors(self) -> int:
@@ -156,8 +157,9 @@ def judge(
     strict: bool = False,
     now: dt.datetime | None = None,
 ) -> AuditRow:
-    from mb_ci.pipeline import check
+    from mb_ci.pipeline import check, with_provenance
 
+    image = with_provenance(image, policy)
     result = check(image, git, ci, policy, now)
     errors = any(f.severity is Severity.ERROR for f in result.findings)
     warnings = any(f.severity is Severity.WARNING for f in result.findings)
@@ -174,7 +176,16 @@ def judge(
         findings=result.findings,
         dangling=target.dangling,
         kubernetes=target.kubernetes,
+        tier=revision_tier(first),
     )
+
+
+def revision_tier(platform: PlatformFacts | None) -> str | None:
+    """The tier of the platform's revision label (either vocabulary); ``None`` unjudged."""
+    if platform is None or platform.provenance is None:
+        return None
+    key = next((k for k in CONCEPTS["revision"] if k in platform.labels), None)
+    return platform.provenance.tier_of(key) if key else "label-only"
 
 
 def unreadable(target: Target, error: MbCiError) -> AuditRow:
@@ -259,6 +270,7 @@ def row_dict(row: AuditRow) -> dict[str, Any]:
         "warnings": row.warnings,
         "dangling": row.dangling,
         "no_origin": row.no_origin,
+        "tier": row.tier,
         "error": redact(row.error) if row.error else None,
         "labels": {k: redact(v) for k, v in sorted(row.labels.items())},
         "findings": [f.redacted_dict() for f in row.findings],
@@ -302,4 +314,5 @@ def row_from_dict(data: Mapping[str, Any]) -> AuditRow:
         kubernetes={
             str(k): str(v) for k, v in (data.get("kubernetes") or {}).items() if v is not None
         },
+        tier=data.get("tier"),
     )

@@ -11,6 +11,7 @@ from mb_ci.checks.base import Findings
 from mb_ci.checks.gates import check_gates
 from mb_ci.checks.git import check_git
 from mb_ci.checks.labels import check_labels, same_value
+from mb_ci.checks.provenance import check_provenance
 from mb_ci.models import CiFacts, Finding, GitFacts, ImageFacts, PlatformFacts
 from mb_ci.policy import Policy
 from mb_ci.vocab import CONCEPTS, OCI, concept_of
@@ -62,6 +63,7 @@ def check_image(
             _annotations_agree(image, platform, policy.annotations, out)
         matched = check_git(labels, git, ci, now, out) or matched
         check_gates(image, platform, out)
+        check_provenance(platform, labels, out)
         findings.extend(out.items)
         checked.extend(c for c in out.checked if c not in checked)
     if multi:

@@ -73,8 +73,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=[],
         metavar="KEY=VALUE",
         help="revision=SHA (any >=7-digit abbreviation), source=URL (any spelling), version=, "
-        "container=, reference=, namespace=, workload= (Kubernetes), or a full label key "
-        "(repeatable; all must hold)",
+        "container=, reference=, namespace=, workload= (Kubernetes), tier= (the revision "
+        "label's trust tier: signed, builder-verified, builder-hint, label-only), or a full "
+        "label key (repeatable; all must hold)",
     )
     which.add_argument("--since", metavar="WHEN", help="created at or after WHEN (time, date, 7d)")
     which.add_argument("--until", metavar="WHEN", help="created at or before WHEN")

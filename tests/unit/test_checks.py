@@ -15,6 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from helpers import provenance as prov
 from helpers.clock import FIXED, stamp
 from helpers.facts import (
     COMMIT_TIME,
@@ -34,6 +38,7 @@ from helpers.facts import (
     replace,
     truthful_labels,
 )
+from helpers.git import SOURCE
 
 from mb_ci.catalog import CHECKS
 from mb_ci.checks import check_image
@@ -41,6 +46,7 @@ from mb_ci.checks.dockerfile import check_dockerfile
 from mb_ci.checks.kubernetes import check_running
 from mb_ci.dockerfile.parse import evaluate, read
 from mb_ci.models import Finding, Layer, Severity
+from mb_ci.pipeline import with_provenance
 
 URL = OCI + "url"
 OCI_LAYER = "application/vnd.oci.image.layer.v1.tar+gzip"
@@ -66,6 +72,24 @@ class Case:
     dockerfile: str | bytes | None = None
     kubernetes: tuple[str, str, str | None] | None = None
     facts: dict[str, Any] = field(default_factory=dict)  # more PlatformFacts fields (layers...)
+    attest: tuple[bytes, ...] | None = None  # provenance blobs attached in the index
+
+
+# the platform manifest the provenance cases' statements are about
+DIGEST = "sha256:" + "d" * 64
+KEY = ec.generate_private_key(ec.SECP256R1())
+OTHER_KEY = ec.generate_private_key(ec.SECP256R1())
+KEY_FILE = Path(tempfile.mkdtemp()) / "cosign.pub"
+KEY_FILE.write_bytes(KEY.public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo))
+
+
+def signed_by(key: Any) -> Any:
+    return lambda message: key.sign(message, ec.ECDSA(hashes.SHA256()))
+
+
+def built(**labels: str) -> dict[str, Any]:
+    """A v1 provenance of a Git context build of HEAD from the checkout's remote."""
+    return prov.v1(DIGEST, HEAD, SOURCE, labels, finished=stamp(FIXED))
 
 
 def run(case: Case, extra_policy: str = "") -> list[Finding]:
@@ -96,6 +120,10 @@ def run(case: Case, extra_policy: str = "") -> list[Finding]:
         subject = image({**labels, **case.add})
         if case.facts:
             subject = replace(subject, platforms=(replace(subject.platforms[0], **case.facts),))
+        if case.attest is not None:
+            one = prov.attached(platform({**labels, **case.add}, digest=DIGEST), *case.attest)
+            subject = image(platforms=(one,), transport="docker")
+    subject = with_provenance(subject, rules)
     result = check_image(subject, checkout(**case.git), ci(), rules, now=FIXED)
     return list(result.findings)
 
@@ -265,6 +293,46 @@ CASES: dict[str, tuple[Case, Case]] = {
         Case(dockerfile=f"FROM scratch\nLABEL {OCI}revison={HEAD}\n"),
         Case(dockerfile=LABELLED),
     ),
+    "provenance-present": (
+        Case(policy="provenance: required\n"),  # the engine cannot carry attestations
+        Case(attest=(prov.raw(built()),), policy="provenance: required\n"),
+    ),
+    "provenance-subject": (
+        Case(attest=(prov.raw(prov.v1("sha256:" + "f" * 64, HEAD, SOURCE)),)),
+        Case(attest=(prov.raw(built()),)),
+    ),
+    "provenance-signature": (
+        Case(
+            attest=(prov.dsse(built(), signed_by(OTHER_KEY)),),
+            policy=f"provenance_keys: ['{KEY_FILE}']\n",
+        ),
+        Case(
+            attest=(prov.dsse(built(), signed_by(KEY)),),
+            policy=f"provenance_keys: ['{KEY_FILE}']\n",
+        ),
+    ),
+    "revision-matches-provenance": (
+        Case(attest=(prov.raw(prov.v1(DIGEST, OTHER, SOURCE, finished=stamp(FIXED))),)),
+        Case(attest=(prov.raw(built()),), policy="provenance_min_tier: builder-verified\n"),
+    ),
+    "source-matches-provenance": (
+        Case(
+            attest=(
+                prov.raw(
+                    prov.v1(DIGEST, HEAD, "https://github.com/acme/gadget", finished=stamp(FIXED))
+                ),
+            )
+        ),
+        Case(attest=(prov.raw(prov.github(DIGEST, HEAD, SOURCE, "refs/heads/main")),)),
+    ),
+    "version-matches-provenance": (
+        Case(add={VERSION: "1.0.0"}, attest=(prov.raw(built(**{VERSION: "2.0.0"})),)),
+        Case(add={VERSION: "1.0.0"}, attest=(prov.raw(built(**{VERSION: "1.0.0"})),)),
+    ),
+    "created-matches-provenance": (
+        Case(attest=(prov.raw(prov.v02_min(DIGEST, finished="2020-01-01T00:00:00Z")),)),
+        Case(attest=(prov.raw(prov.v02_min(DIGEST, HEAD, SOURCE, finished=stamp(FIXED))),)),
+    ),
 }
 
 IDS = sorted(CASES)
@@ -308,7 +376,12 @@ def test_the_policy_sets_the_severity(check):
 def test_findings_say_what_they_are_about(check):
     for finding in fired(CASES[check][0], check):
         assert finding.message.strip()
-        assert finding.label is not None or finding.line is not None
+        # a provenance finding about a whole document names the document instead
+        assert (
+            finding.label is not None
+            or finding.line is not None
+            or finding.detail.get("provenance")
+        )
 
 
 def test_the_truthful_image_passes_every_check():

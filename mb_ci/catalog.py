@@ -160,6 +160,23 @@ _DEFS: tuple[tuple[str, Severity, str, str], ...] = (
         "must be the same.",
     ),
     (
+        "event-vs-checkout",
+        W,
+        "The checkout's HEAD is not the commit CI says it built.",
+        "CI names the commit it built (`GITHUB_SHA`, `CI_COMMIT_SHA` …) and HEAD is another "
+        "commit: usually `actions/checkout` with `ref:`, a `workflow_dispatch` run with a ref, "
+        "or a step that checked out or committed something else. The labels are still compared "
+        "with HEAD, the commit the image was built from.",
+    ),
+    (
+        "declared-vs-built",
+        W,
+        "A label's value in the image differs from the Dockerfile's LABEL.",
+        "The final stage (or `--target`) declares one value and the image carries another: a "
+        "`--label` flag, `docker/metadata-action`'s labels or a `--build-arg` overwrote it at "
+        "build time. Labels whose value comes from an ARG without a default are not compared.",
+    ),
+    (
         "dockerfile-arg-scope",
         E,
         "A label uses an ARG declared only before FROM.",

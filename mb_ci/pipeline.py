@@ -17,6 +17,7 @@ from mb_ci.sources.options import SourceOptions
 
 if TYPE_CHECKING:
     from mb_ci.checks import CheckResult
+    from mb_ci.dockerfile.parse import FinalStage
     from mb_ci.policy import Policy
 
 
@@ -28,6 +29,7 @@ class CheckOptions:
     repo: str = "."
     policy: str | None = None  # the policy file; None: .mb-ci.yml at the checkout root, if any
     dockerfile: str | None = None  # where report locations point; None: the checkout's
+    target: str | None = None  # the Dockerfile stage the image was built from; None: the last
     no_git: bool = False
     source: SourceOptions = field(default_factory=SourceOptions)
 
@@ -96,11 +98,23 @@ def check(
     ci: CiFacts,
     policy: Policy,
     now: dt.datetime | None = None,
+    declared: FinalStage | None = None,
 ) -> CheckResult:
     """The findings on one image (an audit row stops here: it has no Dockerfile)."""
     from mb_ci.checks import check_image
 
-    return check_image(image, git, ci, policy, now)
+    return check_image(image, git, ci, policy, now, declared)
+
+
+def declared_stage(dockerfile: str | None, target: str | None) -> FinalStage | None:
+    """The final stage (or ``target``) of the Dockerfile named with ``--dockerfile``, whose
+    ``LABEL`` values the image is compared with; None without one. A Dockerfile that cannot be
+    read stops the check (exit 3), as a bad ``--target`` does (exit 2)."""
+    if dockerfile is None:
+        return None
+    from mb_ci.dockerfile.parse import evaluate, read
+
+    return evaluate(read(dockerfile), target)
 
 
 def report(
@@ -112,11 +126,12 @@ def report(
     policy: Policy,
     dockerfile: str | None = None,
     target: str | None = None,
+    declared: FinalStage | None = None,
 ) -> Report:
     """Check the image, then point each finding at its ``LABEL`` line or policy rule."""
     from mb_ci.report.locations import locate
 
-    result = check(image, git, ci, policy)
+    result = check(image, git, ci, policy, declared=declared)
     found = Report(
         command=command,
         subject=subject,
@@ -134,8 +149,19 @@ def check_image(options: CheckOptions, command: str = "check") -> Report:
     """The whole road for one image reference: policy, git and CI, inspect, check, locate."""
     policy = load_policy(options.repo, options.policy)
     git, ci = read_context(options.repo, policy, options.no_git)
+    declared = declared_stage(options.dockerfile, options.target)
     image = inspect(options.image, options.source)
-    return report(command, options.image, image, git, ci, policy, options.dockerfile)
+    return report(
+        command,
+        options.image,
+        image,
+        git,
+        ci,
+        policy,
+        options.dockerfile,
+        options.target,
+        declared,
+    )
 
 
 def lint(path: str, policy: Policy, target: str | None = None) -> Report:

@@ -5,13 +5,17 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from mb_ci.checks.base import Findings
-from mb_ci.checks.git import check_git
+from mb_ci.checks.git import check_event, check_git
 from mb_ci.checks.labels import check_labels, same_value
 from mb_ci.models import CiFacts, Finding, GitFacts, ImageFacts, PlatformFacts
 from mb_ci.policy import Policy
 from mb_ci.vocab import CONCEPTS, OCI, concept_of
+
+if TYPE_CHECKING:
+    from mb_ci.dockerfile.parse import FinalStage
 
 __all__ = ["CheckResult", "check_image", "effective_labels"]
 
@@ -44,7 +48,10 @@ def check_image(
     ci: CiFacts,
     policy: Policy,
     now: dt.datetime | None = None,
+    declared: FinalStage | None = None,
 ) -> CheckResult:
+    """Every check of one image; ``declared`` is the Dockerfile's final stage (``--dockerfile``)
+    whose ``LABEL`` values the image's labels are compared with."""
     now = now or dt.datetime.now(dt.timezone.utc)
     findings: list[Finding] = []
     checked: list[str] = []
@@ -57,8 +64,17 @@ def check_image(
         if policy.annotations in ("both", "either"):
             _annotations_agree(image, platform, policy.annotations, out)
         matched = check_git(labels, git, ci, now, out) or matched
+        if declared is not None:
+            from mb_ci.checks.declared import check_declared
+
+            check_declared(declared, platform.labels, out)
         findings.extend(out.items)
         checked.extend(c for c in out.checked if c not in checked)
+    out = Findings(policy)
+    first = image.platforms[0] if image.platforms else None
+    check_event(first.labels if first else {}, git, ci, out)
+    findings.extend(out.items)
+    checked.extend(c for c in out.checked if c not in checked)
     if multi:
         out = Findings(policy)
         _platforms_agree(image, out)

@@ -36,6 +36,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="the Dockerfile that report locations point at (SARIF, Code Quality, annotations; "
         "default: Dockerfile at the checkout root when present; $MB_CI_DOCKERFILE)",
     )
+    parser.add_argument(
+        "--target",
+        default=os.environ.get("MB_CI_TARGET") or None,
+        metavar="STAGE",
+        help="the Dockerfile stage the image was built from (docker build --target); "
+        "default: the last stage; $MB_CI_TARGET",
+    )
     add_common(parser)
     add_source_options(parser)
 
@@ -55,6 +62,7 @@ def check_options(args: argparse.Namespace) -> CheckOptions:
         repo=args.repo,
         policy=args.policy,
         dockerfile=args.dockerfile,
+        target=args.target,
         no_git=args.no_git,
         source=source_options(args),
     )

@@ -59,6 +59,8 @@ class Case:
     git: dict[str, Any] = field(default_factory=dict)
     platforms: tuple[tuple[dict[str, str], dict[str, str]], ...] = ()
     dockerfile: str | bytes | None = None
+    ci: dict[str, Any] = field(default_factory=dict)
+    declared: str | None = None  # the Dockerfile the image's labels are compared with
 
 
 def run(case: Case, extra_policy: str = "") -> list[Finding]:
@@ -85,7 +87,15 @@ def run(case: Case, extra_policy: str = "") -> list[Finding]:
     else:
         labels = truthful_labels() if case.labels is None else dict(case.labels)
         subject = image({**labels, **case.add})
-    result = check_image(subject, checkout(**case.git), ci(), rules, now=FIXED)
+    final = None
+    if case.declared is not None:
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "Dockerfile"
+            path.write_text(case.declared)
+            final = evaluate(read(path))
+    result = check_image(
+        subject, checkout(**case.git), ci(**case.ci), rules, now=FIXED, declared=final
+    )
     return list(result.findings)
 
 
@@ -206,6 +216,17 @@ CASES: dict[str, tuple[Case, Case]] = {
         Case(
             platforms=((truthful_labels(), {REVISION: HEAD}),),
             policy="annotations: either\n",
+        ),
+    ),
+    "event-vs-checkout": (
+        Case(ci={"provider": "github", "sha": OTHER, "event": "workflow_dispatch"}),
+        Case(ci={"provider": "github", "sha": HEAD, "event": "push"}),
+    ),
+    "declared-vs-built": (
+        Case(add={OCI + "title": "gadget"}, declared=f"FROM scratch\nLABEL {OCI}title=widget\n"),
+        Case(
+            add={OCI + "title": "widget"},
+            declared=f"FROM scratch\nARG REV\nLABEL {OCI}title=widget {REVISION}=$REV\n",
         ),
     ),
     "dockerfile-arg-scope": (

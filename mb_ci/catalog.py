@@ -177,6 +177,17 @@ _DEFS: tuple[tuple[str, Severity, str, str], ...] = (
         "build time. Labels whose value comes from an ARG without a default are not compared.",
     ),
     (
+        "label-inherited",
+        W,
+        "A label is inherited unchanged from the base image.",
+        "The image carries the base image's value of a key that describes an image (title, "
+        "version, revision, source, licenses …) and its own build did not set it, so it claims "
+        "the base's. Set the label in the build, or allow the key with `inherited.allow`. The "
+        "base is found by the `org.opencontainers.image.base.name`/`.base.digest` annotations, "
+        "the `--dockerfile`'s final `FROM`, or `--base REF`, and must share the image's first "
+        "layers.",
+    ),
+    (
         "dockerfile-arg-scope",
         E,
         "A label uses an ARG declared only before FROM.",

@@ -50,6 +50,11 @@ class PlatformFacts:
     os: str | None = None
     architecture: str | None = None
     variant: str | None = None
+    # the config's rootfs.diff_ids, and its history's created_by texts (oldest first; each cut
+    # to MAX_HISTORY_TEXT); None where the source does not say or the history is too long
+    diff_ids: tuple[str, ...] | None = None
+    history: tuple[str, ...] | None = None
+    history_length: int | None = None  # the config history's length, also when too long to keep
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "labels", _frozen(self.labels))
@@ -64,6 +69,30 @@ class PlatformFacts:
     @property
     def compressed_size(self) -> int | None:
         return None if self.layers is None else sum(layer.size for layer in self.layers)
+
+
+MAX_HISTORY = 10_000  # history entries kept; a longer history is counted, not kept
+MAX_HISTORY_TEXT = 8 * 1024  # characters kept of one entry's created_by
+
+
+@dataclass(frozen=True)
+class BaseImage:
+    """The image a platform was built ``FROM``, as far as it could be read.
+
+    ``how`` says where it was found: ``annotation`` (``org.opencontainers.image.base.name`` and
+    ``.base.digest``), ``dockerfile`` (the final stage's ``FROM``), ``option`` (``--base``).
+    ``note`` says why no base could be read (then ``labels`` is empty); the check goes on.
+    """
+
+    reference: str
+    how: str
+    labels: Mapping[str, str] = field(default_factory=dict)
+    history_length: int | None = None
+    digest: str | None = None
+    note: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "labels", _frozen(self.labels))
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mb_ci.models import CiFacts, GitFacts, ImageFacts, Report
+from mb_ci.models import BaseImage, CiFacts, GitFacts, ImageFacts, Report
 from mb_ci.sources.options import SourceOptions
 
 if TYPE_CHECKING:
@@ -30,6 +30,8 @@ class CheckOptions:
     policy: str | None = None  # the policy file; None: .mb-ci.yml at the checkout root, if any
     dockerfile: str | None = None  # where report locations point; None: the checkout's
     target: str | None = None  # the Dockerfile stage the image was built from; None: the last
+    base: str | None = None  # --base REF: the image this one was built FROM
+    no_base_lookup: bool = False  # --no-base-lookup: never read a base image
     no_git: bool = False
     source: SourceOptions = field(default_factory=SourceOptions)
 
@@ -99,11 +101,32 @@ def check(
     policy: Policy,
     now: dt.datetime | None = None,
     declared: FinalStage | None = None,
+    bases: Mapping[str | None, BaseImage] | None = None,
 ) -> CheckResult:
     """The findings on one image (an audit row stops here: it has no Dockerfile)."""
     from mb_ci.checks import check_image
 
-    return check_image(image, git, ci, policy, now, declared)
+    return check_image(image, git, ci, policy, now, declared, bases)
+
+
+def find_bases(
+    image: ImageFacts,
+    policy: Policy,
+    options: CheckOptions,
+    declared: FinalStage | None,
+) -> dict[str | None, BaseImage] | None:
+    """The base image of each platform, for ``label-inherited``; None when lookups are off
+    (``--no-base-lookup``, ``inherited.lookup: false``, the check ``off``)."""
+    from mb_ci.models import Severity
+
+    if options.no_base_lookup or not policy.inherited.lookup:
+        return None
+    if policy.severity("label-inherited") is Severity.OFF:
+        return None
+    from mb_ci.sources import base
+
+    dockerfile_base = declared.base if declared is not None else None
+    return base.find(image, options.source, dockerfile_base, options.base)
 
 
 def declared_stage(dockerfile: str | None, target: str | None) -> FinalStage | None:
@@ -127,11 +150,12 @@ def report(
     dockerfile: str | None = None,
     target: str | None = None,
     declared: FinalStage | None = None,
+    bases: Mapping[str | None, BaseImage] | None = None,
 ) -> Report:
     """Check the image, then point each finding at its ``LABEL`` line or policy rule."""
     from mb_ci.report.locations import locate
 
-    result = check(image, git, ci, policy, declared=declared)
+    result = check(image, git, ci, policy, declared=declared, bases=bases)
     found = Report(
         command=command,
         subject=subject,
@@ -161,6 +185,7 @@ def check_image(options: CheckOptions, command: str = "check") -> Report:
         options.dockerfile,
         options.target,
         declared,
+        find_bases(image, policy, options, declared),
     )
 
 

@@ -57,6 +57,26 @@ class GitPolicy:
 
 
 @dataclass(frozen=True)
+class InheritedPolicy:
+    """``inherited:``: which labels must not be inherited from the base image, and whether to
+    look the base up at all. ``forbid`` extends the default keys, ``allow`` removes keys from
+    them (fnmatch patterns; ``'*'`` with ``forbid`` replaces the list)."""
+
+    forbid: tuple[str, ...] = ()
+    allow: tuple[str, ...] = ()
+    lookup: bool = True
+
+
+@dataclass(frozen=True)
+class AnnotationKeys:
+    """``annotation-keys:``: OCI keys that must be present as annotations of a registry or
+    layout image, on the ``index``, the ``manifest`` or ``either``."""
+
+    required: tuple[str, ...] = ()
+    level: str = "either"
+
+
+@dataclass(frozen=True)
 class Policy:
     path: str | None = None
     preset: str = "oci"
@@ -67,6 +87,8 @@ class Policy:
     severities: Mapping[str, Severity] = field(default_factory=dict)
     git: GitPolicy = field(default_factory=GitPolicy)
     badges: Mapping[str, Any] = field(default_factory=dict)
+    inherited: InheritedPolicy = field(default_factory=InheritedPolicy)
+    annotation_keys: AnnotationKeys = field(default_factory=AnnotationKeys)
 
     def __post_init__(self) -> None:
         for check in self.severities:  # load() names a misspelled id in the file (exit 2)
@@ -433,4 +455,17 @@ def build(data: Mapping[str, Any], lines: Mapping[tuple[str, ...], int], name: s
             allow_v_prefix=bool(version.get("allow-v-prefix", True)),
         ),
         badges=data.get("badges") or {},
+        inherited=_inherited(data.get("inherited") or {}),
+        annotation_keys=AnnotationKeys(
+            required=tuple((data.get("annotation-keys") or {}).get("required") or ()),
+            level=(data.get("annotation-keys") or {}).get("level", "either"),
+        ),
+    )
+
+
+def _inherited(data: Mapping[str, Any]) -> InheritedPolicy:
+    return InheritedPolicy(
+        forbid=tuple(data.get("forbid") or ()),
+        allow=tuple(data.get("allow") or ()),
+        lookup=bool(data.get("lookup", True)),
     )

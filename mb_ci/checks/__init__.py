@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from mb_ci.checks.base import Findings
 from mb_ci.checks.git import check_event, check_git
 from mb_ci.checks.labels import check_labels, same_value
-from mb_ci.models import CiFacts, Finding, GitFacts, ImageFacts, PlatformFacts
+from mb_ci.models import BaseImage, CiFacts, Finding, GitFacts, ImageFacts, PlatformFacts
 from mb_ci.policy import Policy
 from mb_ci.vocab import CONCEPTS, OCI, concept_of
 
@@ -49,9 +49,11 @@ def check_image(
     policy: Policy,
     now: dt.datetime | None = None,
     declared: FinalStage | None = None,
+    bases: Mapping[str | None, BaseImage] | None = None,
 ) -> CheckResult:
     """Every check of one image; ``declared`` is the Dockerfile's final stage (``--dockerfile``)
-    whose ``LABEL`` values the image's labels are compared with."""
+    whose ``LABEL`` values the image's labels are compared with; ``bases`` are the base images
+    found for each platform (by platform name), for ``label-inherited``."""
     now = now or dt.datetime.now(dt.timezone.utc)
     findings: list[Finding] = []
     checked: list[str] = []
@@ -68,6 +70,12 @@ def check_image(
             from mb_ci.checks.declared import check_declared
 
             check_declared(declared, platform.labels, out)
+        base = (bases or {}).get(platform.platform)
+        if base is not None:
+            from mb_ci.checks.inheritance import check_inherited
+
+            lines = {} if declared is None else _own_lines(declared)
+            check_inherited(platform, base, lines, out)
         findings.extend(out.items)
         checked.extend(c for c in out.checked if c not in checked)
     out = Findings(policy)
@@ -81,6 +89,11 @@ def check_image(
         findings.extend(out.items)
         checked.extend(c for c in out.checked if c not in checked)
     return CheckResult(tuple(findings), matched, tuple(checked))
+
+
+def _own_lines(final: FinalStage) -> dict[str, int]:
+    """The keys the final stage's build sets (its own LABELs and its parent stages'), with lines."""
+    return {k: f.line for k, f in final.labels.items() if not f.onbuild}
 
 
 def _annotations_agree(

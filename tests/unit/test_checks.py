@@ -38,7 +38,7 @@ from mb_ci.catalog import CHECKS
 from mb_ci.checks import check_image
 from mb_ci.checks.dockerfile import check_dockerfile
 from mb_ci.dockerfile.parse import evaluate, read
-from mb_ci.models import Finding, Severity
+from mb_ci.models import BaseImage, Finding, Severity
 
 URL = OCI + "url"
 
@@ -61,6 +61,7 @@ class Case:
     dockerfile: str | bytes | None = None
     ci: dict[str, Any] = field(default_factory=dict)
     declared: str | None = None  # the Dockerfile the image's labels are compared with
+    base: dict[str, str] | None = None  # the labels of the base image the platform was built FROM
 
 
 def run(case: Case, extra_policy: str = "") -> list[Finding]:
@@ -93,8 +94,9 @@ def run(case: Case, extra_policy: str = "") -> list[Finding]:
             path = Path(folder) / "Dockerfile"
             path.write_text(case.declared)
             final = evaluate(read(path))
+    bases = None if case.base is None else {None: BaseImage("base:1", "option", case.base)}
     result = check_image(
-        subject, checkout(**case.git), ci(**case.ci), rules, now=FIXED, declared=final
+        subject, checkout(**case.git), ci(**case.ci), rules, now=FIXED, declared=final, bases=bases
     )
     return list(result.findings)
 
@@ -228,6 +230,10 @@ CASES: dict[str, tuple[Case, Case]] = {
             add={OCI + "title": "widget"},
             declared=f"FROM scratch\nARG REV\nLABEL {OCI}title=widget {REVISION}=$REV\n",
         ),
+    ),
+    "label-inherited": (
+        Case(add={VERSION: "22.04"}, base={VERSION: "22.04"}),
+        Case(add={VERSION: "1.2.3"}, base={VERSION: "22.04"}),
     ),
     "dockerfile-arg-scope": (
         Case(dockerfile="ARG V=1\nFROM scratch\nLABEL com.example.v=$V\n"),

@@ -1,0 +1,255 @@
+"""label-inherited end to end: a base image FROM scratch with OCI and label-schema labels on a
+real loopback registry, images built FROM it on the real engine (not redeclaring, overriding,
+redeclaring the same value), checked from the engine, from the registry (with and without base
+annotations written into the pushed manifest by hand, as buildah writes them) and from an OCI
+layout skopeo copied.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import uuid
+from typing import Any
+
+import pytest
+from helpers.images import context_tar, new_tag
+from helpers.registry import OCI_MANIFEST, Client, push, start_registry
+
+pytestmark = pytest.mark.docker
+
+OCI = "org.opencontainers.image."
+LS = "org.label-schema."
+BASE_LABELS = {
+    OCI + "title": "base-os",
+    OCI + "version": "22.04",
+    OCI + "source": "https://github.com/acme/base-os",
+    OCI + "vendor": "Acme OS",
+    LS + "name": "base-os",
+    "com.example.base-only": "kept",
+}
+BASE_DOCKERFILE = "FROM scratch\nCOPY base.txt /base.txt\n" + "".join(
+    f'LABEL {k}="{v}"\n' for k, v in BASE_LABELS.items()
+)
+
+
+def _build(engine: Any, dockerfile: str, files: dict[str, bytes], tag: str | None = None) -> str:
+    tag = tag or new_tag()
+    stream = engine.api.build(
+        fileobj=context_tar(dockerfile, files), custom_context=True, tag=tag, rm=True, decode=True
+    )
+    errors = [chunk["error"] for chunk in stream if "error" in chunk]
+    assert not errors, errors
+    return tag
+
+
+def _child(base: str, labels: str) -> str:
+    return f"FROM {base}\nCOPY app.txt /app.txt\n{labels}"
+
+
+CHILDREN = {
+    # nothing redeclared: title, version, source, vendor and the label-schema name leak
+    "plain": "",
+    # the build sets its own values
+    "override": f'LABEL {OCI}title="widget" {OCI}version="1.0.0" {OCI}source="https://github.com/acme/widget"\n',
+    # the build declares the base's title again, on line 3
+    "redeclare": f'LABEL {OCI}title="base-os"\n',
+}
+
+
+@pytest.fixture(scope="module")
+def bed(tmp_path_factory: Any, engine: Any) -> Any:
+    work = tmp_path_factory.mktemp("inherited")
+    reg = start_registry(work / "registry")
+    tags: list[str] = []
+    try:
+        base_tag = _build(engine, BASE_DOCKERFILE, {"base.txt": uuid.uuid4().hex.encode()})
+        tags.append(base_tag)
+        base_digest = push(base_tag, reg, "base:1")
+        base_ref = f"{reg.host}/base:1"
+        built = {}
+        for name, labels in CHILDREN.items():
+            dockerfile = _child(base_ref, labels)
+            tag = _build(engine, dockerfile, {"app.txt": uuid.uuid4().hex.encode()})
+            tags.append(tag)
+            folder = work / name
+            folder.mkdir()
+            (folder / "Dockerfile").write_text(dockerfile)
+            digest = push(tag, reg, f"{name}:1")
+            built[name] = {"tag": tag, "digest": digest, "dockerfile": folder / "Dockerfile"}
+        (work / "policy.yml").write_text("version: 1\npreset: none\n")
+        yield {
+            "reg": reg,
+            "work": work,
+            "base_ref": base_ref,
+            "base_digest": base_digest,
+            "built": built,
+            "client": Client(reg),
+        }
+    finally:
+        for tag in tags:
+            try:
+                engine.images.remove(tag, force=True)
+            except Exception:
+                pass
+        try:
+            engine.images.remove(f"{reg.host}/base:1", force=True)
+        except Exception:
+            pass
+        reg.stop()
+
+
+def _check(mbci: Any, bed: Any, image: str, *extra: str, env: dict[str, str] | None = None):
+    result = mbci(
+        "check",
+        image,
+        "--no-git",
+        "--policy",
+        str(bed["work"] / "policy.yml"),
+        "--format",
+        "json",
+        *extra,
+        cwd=bed["work"],
+        env=env,
+    )
+    assert result.returncode in (0, 1), result.stderr
+    report = json.loads(result.stdout)
+    found = [f for f in report["findings"] if f["check"] == "label-inherited"]
+    return result, report, found
+
+
+def _by_label(found: list[dict[str, Any]]) -> dict[str, tuple[str, int | None]]:
+    return {f["label"]: (f["severity"], f["line"]) for f in found if f["label"]}
+
+
+LEAKED = {OCI + "title", OCI + "version", OCI + "source", OCI + "vendor", LS + "name"}
+
+
+def test_engine_image_with_its_dockerfile_finds_the_base_and_the_leaks(bed, mbci):
+    plain = bed["built"]["plain"]
+    result, report, found = _check(
+        mbci, bed, plain["tag"], "--dockerfile", str(plain["dockerfile"])
+    )
+    assert {k: v[0] for k, v in _by_label(found).items()} == dict.fromkeys(LEAKED, "warning")
+    assert all(bed["base_ref"] in f["message"] and "dockerfile" in f["message"] for f in found)
+    assert "com.example.base-only" not in _by_label(found)  # not a describing key
+    assert result.returncode == 0  # warnings: --strict makes them fail
+    assert "label-inherited" in report["checked"]
+
+    override = bed["built"]["override"]
+    _, _, found = _check(mbci, bed, override["tag"], "--dockerfile", str(override["dockerfile"]))
+    assert set(_by_label(found)) == {OCI + "vendor", LS + "name"}
+
+    again = bed["built"]["redeclare"]
+    _, _, found = _check(mbci, bed, again["tag"], "--dockerfile", str(again["dockerfile"]))
+    labels = _by_label(found)
+    assert labels[OCI + "title"] == ("info", 3)
+    assert labels[OCI + "version"][0] == "warning"
+
+
+def test_engine_image_history_alone_tells_what_the_build_set(bed, mbci):
+    """--base with no Dockerfile: the LABEL step in the image's history after the base's."""
+    again = bed["built"]["redeclare"]
+    _, _, found = _check(mbci, bed, again["tag"], "--base", f"docker://{bed['base_ref']}")
+    labels = _by_label(found)
+    assert labels[OCI + "title"][0] == "info" and labels[OCI + "version"][0] == "warning"
+
+
+def test_registry_image_with_base_annotations_written_by_hand(bed, mbci):
+    client: Client = bed["client"]
+    reg = bed["reg"]
+    manifest = json.loads(client.get("plain", bed["built"]["plain"]["digest"])[0])
+    # buildah's way: an OCI manifest carrying the base's name and digest
+    manifest["mediaType"] = OCI_MANIFEST
+    manifest["config"]["mediaType"] = "application/vnd.oci.image.config.v1+json"
+    for layer in manifest["layers"]:
+        layer["mediaType"] = "application/vnd.oci.image.layer.v1.tar+gzip"
+    manifest["annotations"] = {
+        OCI + "base.name": bed["base_ref"],
+        OCI + "base.digest": bed["base_digest"],
+    }
+    client.put_manifest("plain", "annotated", manifest, OCI_MANIFEST)
+
+    _, _, found = _check(mbci, bed, f"docker://{reg.host}/plain:annotated")
+    assert set(_by_label(found)) == LEAKED
+    ref = f"docker://{reg.host}/base@{bed['base_digest']}"
+    assert all(ref in f["message"] and "annotation" in f["message"] for f in found)
+
+    # without annotations or a Dockerfile there is no base to compare with: nothing is said
+    _, report, found = _check(mbci, bed, f"docker://{reg.host}/plain:1")
+    assert found == [] and "label-inherited" not in report["checked"]
+    # --base on the registry image
+    _, _, found = _check(
+        mbci, bed, f"docker://{reg.host}/plain:1", "--base", f"docker://{bed['base_ref']}"
+    )
+    assert set(_by_label(found)) == LEAKED
+
+    # the same image from an OCI layout, its base still on the registry
+    layout = bed["work"] / "layout"
+    subprocess.run(
+        [
+            "skopeo",
+            "copy",
+            "--src-tls-verify=false",
+            f"docker://{reg.host}/plain:annotated",
+            f"oci:{layout}:app",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    _, _, found = _check(mbci, bed, f"oci:{layout}:app")
+    assert set(_by_label(found)) == LEAKED
+
+    # the policy allows the vendor, forbids the base-only key
+    policy = bed["work"] / "allow.yml"
+    policy.write_text(
+        "version: 1\npreset: none\ninherited:\n"
+        f"  allow: ['{OCI}vendor']\n  forbid: ['com.example.*']\n"
+    )
+    result = mbci(
+        "check",
+        f"oci:{layout}:app",
+        "--no-git",
+        "--policy",
+        str(policy),
+        "--format",
+        "json",
+        cwd=bed["work"],
+    )
+    found = [f for f in json.loads(result.stdout)["findings"] if f["check"] == "label-inherited"]
+    assert set(_by_label(found)) == (LEAKED - {OCI + "vendor"}) | {"com.example.base-only"}
+
+
+def test_a_base_that_cannot_be_read_is_one_note(bed, mbci):
+    client: Client = bed["client"]
+    reg = bed["reg"]
+    manifest = json.loads(client.get("plain", bed["built"]["plain"]["digest"])[0])
+    manifest["mediaType"] = OCI_MANIFEST
+    manifest["config"]["mediaType"] = "application/vnd.oci.image.config.v1+json"
+    for layer in manifest["layers"]:
+        layer["mediaType"] = "application/vnd.oci.image.layer.v1.tar+gzip"
+    cases = {
+        # nothing listens on port 1
+        "gone": ("127.0.0.1:1/base:1", "sha256:" + "0" * 64, "127.0.0.1:1"),
+        "cred": ("user:hunter2@evil.example/base:1", "sha256:" + "0" * 64, "credential"),
+        "algo": (bed["base_ref"], "md5:" + "0" * 32, "not a sha256 or sha512"),
+        # a digest that is not the base's
+        "wrong": (bed["base_ref"], "sha256:" + "1" * 64, "base"),
+    }
+    for tag, (name, digest, why) in cases.items():
+        manifest["annotations"] = {OCI + "base.name": name, OCI + "base.digest": digest}
+        client.put_manifest("plain", tag, manifest, OCI_MANIFEST)
+        result, report, found = _check(mbci, bed, f"docker://{reg.host}/plain:{tag}")
+        assert result.returncode == 0, (tag, found)
+        (note,) = found
+        assert note["severity"] == "info" and why in note["message"], (tag, note)
+        # the finding never repeats the credential (the report's annotation listing is the
+        # annotations as the registry holds them)
+        assert "hunter2" not in note["message"] + result.stderr
+        assert "revision-not-sha" not in {f["check"] for f in report["findings"]}
+
+    # --no-base-lookup and inherited.lookup: false read no base
+    marker = len(reg.requests_log())
+    _, report, found = _check(mbci, bed, f"docker://{reg.host}/plain:annotated", "--no-base-lookup")
+    assert found == [] and "label-inherited" not in report["checked"]
+    assert not [r for r in reg.requests_log()[marker:] if "/base/" in r]

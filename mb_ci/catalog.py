@@ -188,6 +188,16 @@ _DEFS: tuple[tuple[str, Severity, str, str], ...] = (
         "layers.",
     ),
     (
+        "annotation-parity",
+        W,
+        "Config labels and the annotations registries show differ.",
+        "Registries (GHCR's package page among them) read the index and manifest annotations, "
+        "not config labels. For registry and layout images that carry OCI annotations, a key on "
+        "one side only or with two values is a finding; `annotation-keys.required` names keys "
+        "that must be annotations. Add them with `docker buildx build --annotation` or "
+        "docker/metadata-action's `annotations` output.",
+    ),
+    (
         "dockerfile-arg-scope",
         E,
         "A label uses an ARG declared only before FROM.",

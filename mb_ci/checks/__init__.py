@@ -65,6 +65,9 @@ def check_image(
         check_labels(labels, out)
         if policy.annotations in ("both", "either"):
             _annotations_agree(image, platform, policy.annotations, out)
+        from mb_ci.checks.parity import check_parity
+
+        check_parity(image, platform, out)
         matched = check_git(labels, git, ci, now, out) or matched
         if declared is not None:
             from mb_ci.checks.declared import check_declared

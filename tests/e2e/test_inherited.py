@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import subprocess
 import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -253,3 +254,80 @@ def test_a_base_that_cannot_be_read_is_one_note(bed, mbci):
     _, report, found = _check(mbci, bed, f"docker://{reg.host}/plain:annotated", "--no-base-lookup")
     assert found == [] and "label-inherited" not in report["checked"]
     assert not [r for r in reg.requests_log()[marker:] if "/base/" in r]
+
+
+def test_annotation_parity_on_the_registry_and_a_layout(bed, mbci):
+    """The override image pushed by docker (no annotations), then under an index with the
+    annotations GHCR reads, written by hand as `docker buildx build --annotation index:…` does."""
+    client: Client = bed["client"]
+    reg = bed["reg"]
+    override = bed["built"]["override"]
+    ghcr = bed["work"] / "ghcr.yml"
+    ghcr.write_text(
+        "version: 1\npreset: none\ninherited:\n  lookup: false\nannotation-keys:\n"
+        f"  level: index\n  required: [{OCI}description, {OCI}source, {OCI}licenses]\n"
+    )
+
+    def parity(image: str, policy: Path) -> list[dict[str, Any]]:
+        result = mbci(
+            "check",
+            image,
+            "--no-git",
+            "--policy",
+            str(policy),
+            "--format",
+            "json",
+            cwd=bed["work"],
+        )
+        findings = json.loads(result.stdout)["findings"]
+        # vocab-agree: the override's title is not the label-schema name it inherited
+        assert {f["check"] for f in findings if f["severity"] == "error"} <= {"vocab-agree"}
+        return [f for f in findings if f["check"] == "annotation-parity"]
+
+    plain = f"docker://{reg.host}/override:1"
+    assert parity(plain, bed["work"] / "policy.yml") == []  # docker push: nothing to compare
+    found = parity(plain, ghcr)
+    assert {f["label"] for f in found} == {OCI + "description", OCI + "source", OCI + "licenses"}
+    source = next(f for f in found if f["label"] == OCI + "source")
+    assert (
+        source["expected"] == "https://github.com/acme/widget" and source["severity"] == "warning"
+    )
+
+    entry = client.entry("override", override["digest"], "linux/amd64")
+    client.put_index(
+        "override",
+        "indexed",
+        [entry],
+        {
+            OCI + "description": "A widget",
+            OCI + "source": "https://github.com/acme/widget",
+            OCI + "licenses": "MIT",
+            OCI + "title": "not the label's title",
+        },
+    )
+    found = parity(f"docker://{reg.host}/override:indexed", ghcr)
+    by_label = {f["label"]: f for f in found}
+    # required keys are there; the title differs; version is a label only
+    assert (by_label[OCI + "title"]["expected"], by_label[OCI + "title"]["actual"]) == (
+        "widget",
+        "not the label's title",
+    )
+    assert "not a config label" in by_label[OCI + "description"]["message"]
+    assert "not an annotation" in by_label[OCI + "version"]["message"]
+    assert OCI + "source" not in by_label
+
+    layout = bed["work"] / "parity-layout"
+    subprocess.run(
+        [
+            "skopeo",
+            "copy",
+            "--all",
+            "--src-tls-verify=false",
+            f"docker://{reg.host}/override:indexed",
+            f"oci:{layout}:app",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    from_layout = parity(f"oci:{layout}:app", ghcr)
+    assert {f["label"] for f in from_layout} == set(by_label)

@@ -62,6 +62,7 @@ class Case:
     ci: dict[str, Any] = field(default_factory=dict)
     declared: str | None = None  # the Dockerfile the image's labels are compared with
     base: dict[str, str] | None = None  # the labels of the base image the platform was built FROM
+    transport: str = "docker-daemon"  # where the image was read (annotations: registry, layout)
 
 
 def run(case: Case, extra_policy: str = "") -> list[Finding]:
@@ -83,7 +84,8 @@ def run(case: Case, extra_policy: str = "") -> list[Finding]:
                 for (labels, annotations), arch in zip(
                     case.platforms, ("amd64", "arm64"), strict=False
                 )
-            )
+            ),
+            transport=case.transport,
         )
     else:
         labels = truthful_labels() if case.labels is None else dict(case.labels)
@@ -234,6 +236,20 @@ CASES: dict[str, tuple[Case, Case]] = {
     "label-inherited": (
         Case(add={VERSION: "22.04"}, base={VERSION: "22.04"}),
         Case(add={VERSION: "1.2.3"}, base={VERSION: "22.04"}),
+    ),
+    "annotation-parity": (
+        Case(
+            platforms=((truthful_labels(), {OCI + "description": "A widget"}),), transport="docker"
+        ),
+        Case(
+            platforms=(
+                (
+                    truthful_labels(**{OCI + "description": "A widget"}),
+                    truthful_labels(**{OCI + "description": "A widget"}),
+                ),
+            ),
+            transport="docker",
+        ),
     ),
     "dockerfile-arg-scope": (
         Case(dockerfile="ARG V=1\nFROM scratch\nLABEL com.example.v=$V\n"),

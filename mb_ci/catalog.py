@@ -198,6 +198,15 @@ _DEFS: tuple[tuple[str, Severity, str, str], ...] = (
         "docker/metadata-action's `annotations` output.",
     ),
     (
+        "licence-matches-repo",
+        W,
+        "The licenses label is not the repository's licence.",
+        "The licence detected in the checkout's LICENSE/COPYING files (by their text, as SPDX "
+        "ids) must be one of the operands of `org.opencontainers.image.licenses`, e.g. `MIT OR "
+        "Apache-2.0` for a dual-licensed repository. Set `checks: {licence-matches-repo: "
+        "error}` to fail on it.",
+    ),
+    (
         "dockerfile-arg-scope",
         E,
         "A label uses an ARG declared only before FROM.",

@@ -214,6 +214,22 @@ class CiFacts:
 
 
 @dataclass(frozen=True)
+class LicenceFacts:
+    """The repository's licence as its LICENSE/COPYING files say: the SPDX ids found in each
+    file (by name, relative to the checkout), and the files that could not be read."""
+
+    files: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "files", MappingProxyType(dict(self.files)))
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(i for found in self.files.values() for i in found))
+
+
+@dataclass(frozen=True)
 class Finding:
     """One thing a check has to say about an image."""
 

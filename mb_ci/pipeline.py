@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mb_ci.models import BaseImage, CiFacts, GitFacts, ImageFacts, Report
+from mb_ci.models import BaseImage, CiFacts, GitFacts, ImageFacts, LicenceFacts, Report
 from mb_ci.sources.options import SourceOptions
 
 if TYPE_CHECKING:
@@ -102,11 +102,24 @@ def check(
     now: dt.datetime | None = None,
     declared: FinalStage | None = None,
     bases: Mapping[str | None, BaseImage] | None = None,
+    licence: LicenceFacts | None = None,
 ) -> CheckResult:
     """The findings on one image (an audit row stops here: it has no Dockerfile)."""
     from mb_ci.checks import check_image
 
-    return check_image(image, git, ci, policy, now, declared, bases)
+    return check_image(image, git, ci, policy, now, declared, bases, licence)
+
+
+def read_licence(git: GitFacts | None, policy: Policy) -> LicenceFacts | None:
+    """The checkout's licence files, for ``licence-matches-repo``; None without a checkout or
+    with the check ``off``."""
+    from mb_ci.models import Severity
+
+    if git is None or policy.severity("licence-matches-repo") is Severity.OFF:
+        return None
+    from mb_ci.facts import licence
+
+    return licence.read(git.root)
 
 
 def find_bases(
@@ -151,11 +164,12 @@ def report(
     target: str | None = None,
     declared: FinalStage | None = None,
     bases: Mapping[str | None, BaseImage] | None = None,
+    licence: LicenceFacts | None = None,
 ) -> Report:
     """Check the image, then point each finding at its ``LABEL`` line or policy rule."""
     from mb_ci.report.locations import locate
 
-    result = check(image, git, ci, policy, declared=declared, bases=bases)
+    result = check(image, git, ci, policy, declared=declared, bases=bases, licence=licence)
     found = Report(
         command=command,
         subject=subject,
@@ -186,6 +200,7 @@ def check_image(options: CheckOptions, command: str = "check") -> Report:
         options.target,
         declared,
         find_bases(image, policy, options, declared),
+        read_licence(git, policy),
     )
 
 

@@ -10,7 +10,15 @@ from typing import TYPE_CHECKING
 from mb_ci.checks.base import Findings
 from mb_ci.checks.git import check_event, check_git
 from mb_ci.checks.labels import check_labels, same_value
-from mb_ci.models import BaseImage, CiFacts, Finding, GitFacts, ImageFacts, PlatformFacts
+from mb_ci.models import (
+    BaseImage,
+    CiFacts,
+    Finding,
+    GitFacts,
+    ImageFacts,
+    LicenceFacts,
+    PlatformFacts,
+)
 from mb_ci.policy import Policy
 from mb_ci.vocab import CONCEPTS, OCI, concept_of
 
@@ -50,10 +58,12 @@ def check_image(
     now: dt.datetime | None = None,
     declared: FinalStage | None = None,
     bases: Mapping[str | None, BaseImage] | None = None,
+    licence: LicenceFacts | None = None,
 ) -> CheckResult:
     """Every check of one image; ``declared`` is the Dockerfile's final stage (``--dockerfile``)
     whose ``LABEL`` values the image's labels are compared with; ``bases`` are the base images
-    found for each platform (by platform name), for ``label-inherited``."""
+    found for each platform (by platform name), for ``label-inherited``; ``licence`` is what the
+    checkout's licence files say, for ``licence-matches-repo``."""
     now = now or dt.datetime.now(dt.timezone.utc)
     findings: list[Finding] = []
     checked: list[str] = []
@@ -73,6 +83,10 @@ def check_image(
             from mb_ci.checks.declared import check_declared
 
             check_declared(declared, platform.labels, out)
+        if licence is not None:
+            from mb_ci.checks.licence import check_licence
+
+            check_licence(labels, licence, out)
         base = (bases or {}).get(platform.platform)
         if base is not None:
             from mb_ci.checks.inheritance import check_inherited

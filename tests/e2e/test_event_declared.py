@@ -219,3 +219,24 @@ def test_declared_vs_built_names_both_values_and_the_line(engine, repo: Repo, tm
     finally:
         for tag in tags:
             engine.images.remove(tag, force=True)
+
+
+def test_licence_label_against_the_checkout_licence_file(repo: Repo, build_image, mbci):
+    """A real checkout holding docker-mailserver's MIT LICENSE, images labelled MIT and GPL."""
+    (repo.path / "LICENSE").write_bytes(
+        (paths.DATA / "licences/mit-docker-mailserver-LICENSE").read_bytes()
+    )
+    repo.git("add", "LICENSE")
+    repo.git("commit", "-q", "-m", "licence")
+    labels = {**_labels(repo.head), OCI + "created": _now()}
+    good = _check(mbci, build_image({**labels, OCI + "licenses": "MIT"}), repo.path, {})
+    assert "licence-matches-repo" in good["checked"]
+    assert [f for f in good["findings"] if f["check"] == "licence-matches-repo"] == []
+    bad = _check(mbci, build_image({**labels, OCI + "licenses": "GPL-3.0-only"}), repo.path, {})
+    (finding,) = [f for f in bad["findings"] if f["check"] == "licence-matches-repo"]
+    assert (finding["severity"], finding["expected"], finding["actual"]) == (
+        "warning",
+        "MIT",
+        "GPL-3.0-only",
+    )
+    assert bad["_rc"] == 0

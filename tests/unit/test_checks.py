@@ -38,7 +38,7 @@ from mb_ci.catalog import CHECKS
 from mb_ci.checks import check_image
 from mb_ci.checks.dockerfile import check_dockerfile
 from mb_ci.dockerfile.parse import evaluate, read
-from mb_ci.models import BaseImage, Finding, Severity
+from mb_ci.models import BaseImage, Finding, LicenceFacts, Severity
 
 URL = OCI + "url"
 
@@ -63,6 +63,7 @@ class Case:
     declared: str | None = None  # the Dockerfile the image's labels are compared with
     base: dict[str, str] | None = None  # the labels of the base image the platform was built FROM
     transport: str = "docker-daemon"  # where the image was read (annotations: registry, layout)
+    licence: dict[str, tuple[str, ...]] | None = None  # licence file -> the SPDX ids it holds
 
 
 def run(case: Case, extra_policy: str = "") -> list[Finding]:
@@ -97,8 +98,16 @@ def run(case: Case, extra_policy: str = "") -> list[Finding]:
             path.write_text(case.declared)
             final = evaluate(read(path))
     bases = None if case.base is None else {None: BaseImage("base:1", "option", case.base)}
+    licence = None if case.licence is None else LicenceFacts(case.licence)
     result = check_image(
-        subject, checkout(**case.git), ci(**case.ci), rules, now=FIXED, declared=final, bases=bases
+        subject,
+        checkout(**case.git),
+        ci(**case.ci),
+        rules,
+        now=FIXED,
+        declared=final,
+        bases=bases,
+        licence=licence,
     )
     return list(result.findings)
 
@@ -250,6 +259,10 @@ CASES: dict[str, tuple[Case, Case]] = {
             ),
             transport="docker",
         ),
+    ),
+    "licence-matches-repo": (
+        Case(add={OCI + "licenses": "MIT"}, licence={"LICENSE": ("Apache-2.0",)}),
+        Case(add={OCI + "licenses": "Apache-2.0 OR MIT"}, licence={"LICENSE": ("Apache-2.0",)}),
     ),
     "dockerfile-arg-scope": (
         Case(dockerfile="ARG V=1\nFROM scratch\nLABEL com.example.v=$V\n"),

@@ -331,3 +331,32 @@ def test_annotation_parity_on_the_registry_and_a_layout(bed, mbci):
     )
     from_layout = parity(f"oci:{layout}:app", ghcr)
     assert {f["label"] for f in from_layout} == set(by_label)
+
+
+def test_a_history_of_100000_entries_is_counted_not_kept(bed, mbci):
+    client: Client = bed["client"]
+    reg = bed["reg"]
+    manifest = json.loads(client.get("redeclare", bed["built"]["redeclare"]["digest"])[0])
+    config = json.loads(client.blob("redeclare", manifest["config"]["digest"]))
+
+    def push_with(entry: dict[str, str], tag: str) -> str:
+        config["history"] = [entry] * 100_000
+        data = json.dumps(config, separators=(",", ":")).encode()
+        manifest["config"] = {**manifest["config"], **client.put_blob("redeclare", data)}
+        client.put_manifest("redeclare", tag, manifest, manifest["mediaType"])
+        return f"docker://{reg.host}/redeclare:{tag}"
+
+    # 100,000 entries in a config under the 4 MiB bound: read, counted, not kept
+    image = push_with({"created_by": "LABEL a=b"}, "long")
+    result, _, found = _check(mbci, bed, image, "--base", f"docker://{bed['base_ref']}")
+    assert result.returncode == 0 and result.stderr == ""
+    labels = _by_label(found)
+    # the history cannot say that the build set the title again: it is reported, and says why
+    assert labels[OCI + "title"][0] == "warning"
+    assert all("history does not say" in f["message"] for f in found)
+
+    # with longer entries the config passes 4 MiB: exit 3, one line
+    image = push_with({"created_by": f"/bin/sh -c #(nop)  LABEL {OCI}title=base-os"}, "longer")
+    result = mbci("check", image, "--no-git", cwd=bed["work"])
+    assert result.returncode == 3 and "larger than 4 MiB" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1

@@ -8,6 +8,7 @@ layout skopeo copied.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import uuid
 from pathlib import Path
@@ -360,3 +361,62 @@ def test_a_history_of_100000_entries_is_counted_not_kept(bed, mbci):
     result = mbci("check", image, "--no-git", cwd=bed["work"])
     assert result.returncode == 3 and "larger than 4 MiB" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_base_on_another_registry_uses_that_registrys_own_credentials(bed, mbci, tmp_path):
+    """The image on an open registry, its base on one that wants a password: `--username` and
+    `--password-stdin` are the image registry's and never go to the base's host; the Docker
+    auth file's entry for the base's host does."""
+    import base64
+
+    client: Client = bed["client"]
+    reg = bed["reg"]
+    locked = start_registry(bed["work"] / "locked", storage=reg.storage, users={"basey": "b4se-pw"})
+    try:
+        manifest = json.loads(client.get("plain", bed["built"]["plain"]["digest"])[0])
+        manifest["mediaType"] = OCI_MANIFEST
+        manifest["config"]["mediaType"] = "application/vnd.oci.image.config.v1+json"
+        for layer in manifest["layers"]:
+            layer["mediaType"] = "application/vnd.oci.image.layer.v1.tar+gzip"
+        manifest["annotations"] = {
+            OCI + "base.name": f"{locked.host}/base:1",
+            OCI + "base.digest": bed["base_digest"],
+        }
+        client.put_manifest("plain", "elsewhere", manifest, OCI_MANIFEST)
+        image = f"docker://{reg.host}/plain:elsewhere"
+        policy = str(bed["work"] / "policy.yml")
+        args = ("check", image, "--no-git", "--policy", policy, "--format", "json")
+
+        result = mbci(
+            *args,
+            "--username",
+            "basey",
+            "--password-stdin",
+            input="b4se-pw\n",
+            cwd=bed["work"],
+            env={"DOCKER_CONFIG": str(tmp_path / "none")},
+        )
+        (note,) = [
+            f for f in json.loads(result.stdout)["findings"] if f["check"] == "label-inherited"
+        ]
+        assert note["severity"] == "info" and locked.host in note["message"]
+        assert "b4se-pw" not in result.stdout + result.stderr
+        # every request for the base was refused: none carried the image registry's password
+        assert _base_answers(locked.log) and set(_base_answers(locked.log)) == {"401"}
+
+        auth = base64.b64encode(b"basey:b4se-pw").decode()
+        auth_file = tmp_path / "auth.json"
+        auth_file.write_text(json.dumps({"auths": {locked.host: {"auth": auth}}}))
+        result = mbci(*args, cwd=bed["work"], env={"REGISTRY_AUTH_FILE": str(auth_file)})
+        found = [
+            f for f in json.loads(result.stdout)["findings"] if f["check"] == "label-inherited"
+        ]
+        assert set(_by_label(found)) == LEAKED
+        assert "200" in _base_answers(locked.log)
+    finally:
+        locked.stop()
+
+
+def _base_answers(log: Path) -> list[str]:
+    """The status of each request for the base repository, from the registry's access log."""
+    return re.findall(r'"GET /v2/base/\S+ HTTP/1\.1" (\d{3})', log.read_text(errors="replace"))

@@ -420,3 +420,23 @@ def test_a_base_on_another_registry_uses_that_registrys_own_credentials(bed, mbc
 def _base_answers(log: Path) -> list[str]:
     """The status of each request for the base repository, from the registry's access log."""
     return re.findall(r'"GET /v2/base/\S+ HTTP/1\.1" (\d{3})', log.read_text(errors="replace"))
+
+
+def test_the_base_is_read_once_per_reference_and_platform(bed):
+    """Two images on one base, read in one process (as an audit or a multi-image run would):
+    the base's manifest and config are fetched for the first only."""
+    from mb_ci import sources
+    from mb_ci.sources import base
+
+    reg = bed["reg"]
+    options = sources.SourceOptions()
+    images = [sources.inspect(f"docker://{reg.host}/{name}:1", options) for name in CHILDREN]
+    before = len(reg.requests_log())
+    first = base.find(images[0], options, option_base=f"docker://{bed['base_ref']}")
+    after_first = reg.requests_log()[before:]
+    rest = [base.find(i, options, option_base=f"docker://{bed['base_ref']}") for i in images[1:]]
+    after_rest = reg.requests_log()[before + len(after_first) :]
+    assert [line for line in after_first if "/base/" in line]  # the first read it
+    assert [line for line in after_rest if "/base/" in line] == []
+    assert all(r == first for r in rest)
+    assert next(iter(first.values())).labels[OCI + "title"] == "base-os"

@@ -24,10 +24,20 @@ TRANSPORTS = ("docker", "oci", "oci-archive")
 _ANNOTATION_ONLY = frozenset({OCI + "base.name", OCI + "base.digest", OCI + "ref.name"})
 
 
+def _has_index(image: ImageFacts) -> bool:
+    """Whether the reference names an image index (even one of one platform, as buildx pushes
+    with its attestations), not a manifest: registries then show the index's annotations."""
+    if image.index_annotations or image.multi_platform:
+        return True
+    return image.digest is not None and any(
+        p.digest is not None and p.digest != image.digest for p in image.platforms
+    )
+
+
 def _where(image: ImageFacts, platform: PlatformFacts, level: str) -> dict[str, str]:
     if level == "index":
-        # a single-platform image has no index: its manifest is what a registry shows
-        if image.index_annotations or image.multi_platform:
+        # an image without an index (a manifest pushed on its own) shows its manifest's
+        if _has_index(image):
             return dict(image.index_annotations)
         return dict(platform.annotations)
     if level == "manifest":

@@ -74,3 +74,15 @@ def test_two_values_are_one_finding_naming_both():
         FIXED,
     )
     assert [f.check for f in result.findings] == ["annotations-agree"]
+
+
+def test_a_single_platform_index_needs_them_on_the_index():
+    """buildx pushes an index of one image plus its attestations: GHCR shows the index's."""
+    labels = truthful_labels(**{DESCRIPTION: "A widget", LICENSES: "MIT"})
+    notes = {k: labels[k] for k in (DESCRIPTION, OCI + "source", LICENSES)}
+    one = platform(labels, "linux/amd64", annotations=notes, digest="sha256:" + "1" * 64)
+    indexed = image(platforms=(one,), digest="sha256:" + "2" * 64, transport="docker")
+    required = {f.label for f in parity(indexed, GHCR) if "of the index" in f.message}
+    assert required == {DESCRIPTION, OCI + "source", LICENSES}
+    alone = image(platforms=(one,), digest=one.digest, transport="docker")
+    assert not [f for f in parity(alone, GHCR) if "of the index" in f.message]

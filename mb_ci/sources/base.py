@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from mb_ci.errors import MbCiError
@@ -151,16 +152,22 @@ def find(
     options: SourceOptions,
     dockerfile_base: str | None = None,
     option_base: str | None = None,
+    provenance: Mapping[str | None, tuple[Candidate, ...]] | None = None,
 ) -> dict[str | None, BaseImage]:
     """Each platform's base (by platform name), or a ``BaseImage`` whose ``note`` says why none
-    could be read. Platforms with no candidate at all are left out."""
+    could be read. Platforms with no candidate at all are left out.
+
+    ``provenance``: per platform name, the base candidates a provenance reader found in the
+    attestation's materials (``Candidate(ref, "provenance", ("docker://REF@DIGEST",))``); they
+    are tried after the annotations and before the Dockerfile, verified like the others."""
     # the image's registry credentials are not the base registry's
     own = dataclasses.replace(options, username=None, password=None)
     bases: dict[str | None, BaseImage] = {}
     for platform in image.platforms:
         notes: list[str] = []
         found: BaseImage | None = None
-        for cand in candidates(image, platform, dockerfile_base, option_base):
+        from_provenance = (provenance or {}).get(platform.platform, ())
+        for cand in candidates(image, platform, dockerfile_base, option_base, from_provenance):
             if cand.problem:
                 notes.append(cand.problem)
                 continue

@@ -117,3 +117,16 @@ def test_a_history_of_100000_entries_is_counted_not_kept():
     # and the check then says it cannot tell whether the build set a label
     found = inherited(dict(BASE), history=None)
     assert "history does not say" in found[0].message
+
+
+def test_the_candidates_come_in_the_documented_order():
+    """Annotations, then provenance materials (the seam a provenance reader fills), then the
+    Dockerfile's FROM, then --base."""
+    notes = {base_source.BASE_NAME: "registry.example/base:1", base_source.BASE_DIGEST: D}
+    facts = image(platforms=(platform(annotations=notes),), transport="docker-daemon")
+    seam = (base_source.Candidate("registry.example/prov@" + D, "provenance", ("docker://x",)),)
+    found = base_source.candidates(facts, facts.platforms[0], "alpine:3", "oci:/l:app", seam)
+    assert [c.how for c in found] == ["annotation", "provenance", "dockerfile", "option"]
+    # an engine image asks the engine first, then the registry
+    assert found[0].lookups == (f"registry.example/base@{D}", f"docker://registry.example/base@{D}")
+    assert found[2].lookups == ("alpine:3", "docker://alpine:3")

@@ -156,3 +156,25 @@ def test_the_policy_can_raise_it_to_an_error():
         image(truthful_labels(**{TITLE: "x"})), checkout(), ci(), rules, FIXED, declared=final
     )
     assert [f.severity for f in result.findings] == [Severity.ERROR]
+
+
+def test_the_action_inputs_reach_the_check_options():
+    """action.yml's `target`, `base` and `no-base-lookup`, as the composite step passes them."""
+    from mb_ci.action import read_inputs
+
+    env = {
+        "INPUT_IMAGE": "app:1",
+        "INPUT_DOCKERFILE": "docker/Dockerfile",
+        "INPUT_TARGET": "runtime",
+        "INPUT_BASE": "docker://registry.example/base:1",
+        "INPUT_NO_BASE_LOOKUP": "true",
+    }
+    check = read_inputs(env).check
+    assert (check.dockerfile, check.target, check.base) == (
+        "docker/Dockerfile",
+        "runtime",
+        "docker://registry.example/base:1",
+    )
+    assert check.no_base_lookup is True
+    default = read_inputs({"INPUT_IMAGE": "app:1"}).check
+    assert (default.target, default.base, default.no_base_lookup) == (None, None, False)

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from mb_ci.checks.base import Findings
 from mb_ci.dockerfile.parse import FinalStage
 from mb_ci.models import Severity
-from mb_ci.safety import printable
+from mb_ci.safety import printable, redact
 
 ID = "declared-vs-built"
 
@@ -33,11 +33,11 @@ def check_declared(final: FinalStage, labels: Mapping[str, str], out: Findings) 
         if variable:
             severity = min(out.policy.severity(ID, key), Severity.INFO, key=lambda s: s.rank)
         how = " (expanded from variables: a --build-arg may have changed it)" if variable else ""
+        was, now = printable(redact(fact.value), 80), printable(redact(built), 80)
         out.add(
             ID,
-            f"{key} is {printable(fact.value, 80)!r} in the Dockerfile (line {fact.line}, "
-            f"stage {final.stage}) but {printable(built, 80)!r} in the image: overwritten at build "
-            f"time{how}",
+            f"{key} is {was!r} in the Dockerfile (line {fact.line}, stage {final.stage}) but "
+            f"{now!r} in the image: overwritten at build time{how}",
             label=key,
             expected=fact.value,
             actual=built,

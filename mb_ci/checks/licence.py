@@ -14,7 +14,7 @@ from collections.abc import Mapping
 
 from mb_ci.checks.base import Findings
 from mb_ci.models import LicenceFacts, Severity
-from mb_ci.safety import printable
+from mb_ci.safety import printable, redact
 from mb_ci.vocab import OCI
 
 ID = "licence-matches-repo"
@@ -74,7 +74,7 @@ def check_licence(labels: Mapping[str, str], licence: LicenceFacts, out: Finding
     if ops is None:
         out.add(
             ID,
-            f"{KEY} {printable(value, 80)!r} is not an SPDX expression; the repository's "
+            f"{KEY} {printable(redact(value), 80)!r} is not an SPDX expression; the repository's "
             f"licence is {' AND '.join(detected)} ({names})",
             label=KEY,
             expected=" OR ".join(detected),
@@ -86,8 +86,8 @@ def check_licence(labels: Mapping[str, str], licence: LicenceFacts, out: Finding
         return
     out.add(
         ID,
-        f"{KEY} says {printable(value, 80)!r} but the repository's licence files ({names}) are "
-        f"{' and '.join(detected)}",
+        f"{KEY} says {printable(redact(value), 80)!r} but the repository's licence files "
+        f"({names}) are {' and '.join(detected)}",
         label=KEY,
         expected=" OR ".join(detected),
         actual=value,

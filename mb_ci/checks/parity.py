@@ -14,7 +14,7 @@ from __future__ import annotations
 from mb_ci.checks.base import Findings
 from mb_ci.checks.labels import same_value
 from mb_ci.models import ImageFacts, PlatformFacts
-from mb_ci.safety import printable
+from mb_ci.safety import printable, redact
 from mb_ci.vocab import OCI, OCI_KEYS, concept_of
 
 ID = "annotation-parity"
@@ -57,7 +57,7 @@ def check_parity(image: ImageFacts, platform: PlatformFacts, out: Findings) -> N
     for key in rules.required:
         if key not in shown:
             label = platform.labels.get(key)
-            has = f" (the config label is {printable(label, 80)!r})" if label else ""
+            has = f" (the config label is {printable(redact(label), 80)!r})" if label else ""
             out.add(
                 ID,
                 f"{key} is not an annotation of {level}, which registries show{has}; add it "
@@ -81,8 +81,8 @@ def check_parity(image: ImageFacts, platform: PlatformFacts, out: Findings) -> N
                 continue
             out.add(
                 ID,
-                f"{key} differs: config label {printable(label, 80)!r}, annotation "
-                f"{printable(note, 80)!r}",
+                f"{key} differs: config label {printable(redact(label), 80)!r}, annotation "
+                f"{printable(redact(note), 80)!r}",
                 label=key,
                 expected=label,
                 actual=note,

@@ -178,3 +178,12 @@ def test_the_action_inputs_reach_the_check_options():
     assert check.no_base_lookup is True
     default = read_inputs({"INPUT_IMAGE": "app:1"}).check
     assert (default.target, default.base, default.no_base_lookup) == (None, None, False)
+
+
+def test_a_credential_in_an_overwritten_value_is_never_in_the_message():
+    url = OCI + "url"
+    (f,) = declared(
+        f"FROM scratch\nLABEL {url}=https://example.com/widget\n",
+        {url: "https://builder:hunter2@example.com/widget"},
+    )
+    assert "hunter2" not in f.message and "example.com/widget" in f.message

@@ -87,6 +87,9 @@ def read_inputs(env: Mapping[str, str]) -> Inputs:
         repo=get_input(env, "repo-path", "."),
         policy=get_input(env, "policy") or env.get("MB_CI_POLICY"),
         dockerfile=get_input(env, "dockerfile") or env.get("MB_CI_DOCKERFILE"),
+        target=get_input(env, "target") or env.get("MB_CI_TARGET") or None,
+        base=get_input(env, "base") or env.get("MB_CI_BASE") or None,
+        no_base_lookup=boolean(env, "no-base-lookup"),
         source=source,
         date=_date(get_input(env, "date") or env.get("MB_CI_DATE", "")),
     )

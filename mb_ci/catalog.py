@@ -160,6 +160,53 @@ _DEFS: tuple[tuple[str, Severity, str, str], ...] = (
         "must be the same.",
     ),
     (
+        "event-vs-checkout",
+        W,
+        "The checkout's HEAD is not the commit CI says it built.",
+        "CI names the commit it built (`GITHUB_SHA`, `CI_COMMIT_SHA` …) and HEAD is another "
+        "commit: usually `actions/checkout` with `ref:`, a `workflow_dispatch` run with a ref, "
+        "or a step that checked out or committed something else. The labels are still compared "
+        "with HEAD, the commit the image was built from.",
+    ),
+    (
+        "declared-vs-built",
+        W,
+        "A label's value in the image differs from the Dockerfile's LABEL.",
+        "The final stage (or `--target`) declares one value and the image carries another: a "
+        "`--label` flag, `docker/metadata-action`'s labels or a `--build-arg` overwrote it at "
+        "build time. Labels whose value comes from an ARG without a default are not compared.",
+    ),
+    (
+        "label-inherited",
+        W,
+        "A label is inherited unchanged from the base image.",
+        "The image carries the base image's value of a key that describes an image (title, "
+        "version, revision, source, licenses …) and its own build did not set it, so it claims "
+        "the base's. Set the label in the build, or allow the key with `inherited.allow`. The "
+        "base is found by the `org.opencontainers.image.base.name`/`.base.digest` annotations, "
+        "the `--dockerfile`'s final `FROM`, or `--base REF`, and must share the image's first "
+        "layers.",
+    ),
+    (
+        "annotation-parity",
+        W,
+        "Config labels and the annotations registries show differ.",
+        "Registries (GHCR's package page among them) read the index and manifest annotations, "
+        "not config labels. For registry and layout images that carry OCI annotations, a key on "
+        "one side only or with two values is a finding; `annotation-keys.required` names keys "
+        "that must be annotations. Add them with `docker buildx build --annotation` or "
+        "docker/metadata-action's `annotations` output.",
+    ),
+    (
+        "licence-matches-repo",
+        W,
+        "The licenses label is not the repository's licence.",
+        "The licence detected in the checkout's LICENSE/COPYING files (by their text, as SPDX "
+        "ids) must be one of the operands of `org.opencontainers.image.licenses`, e.g. `MIT OR "
+        "Apache-2.0` for a dual-licensed repository. Set `checks: {licence-matches-repo: "
+        "error}` to fail on it.",
+    ),
+    (
         "dockerfile-arg-scope",
         E,
         "A label uses an ARG declared only before FROM.",

@@ -12,11 +12,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mb_ci.models import CiFacts, GitFacts, ImageFacts, Report
+from mb_ci.models import BaseImage, CiFacts, GitFacts, ImageFacts, LicenceFacts, Report
 from mb_ci.sources.options import SourceOptions
 
 if TYPE_CHECKING:
     from mb_ci.checks import CheckResult
+    from mb_ci.dockerfile.parse import FinalStage
     from mb_ci.policy import Policy
 
 
@@ -28,6 +29,9 @@ class CheckOptions:
     repo: str = "."
     policy: str | None = None  # the policy file; None: .mb-ci.yml at the checkout root, if any
     dockerfile: str | None = None  # where report locations point; None: the checkout's
+    target: str | None = None  # the Dockerfile stage the image was built from; None: the last
+    base: str | None = None  # --base REF: the image this one was built FROM
+    no_base_lookup: bool = False  # --no-base-lookup: never read a base image
     no_git: bool = False
     source: SourceOptions = field(default_factory=SourceOptions)
     date: dt.date | None = None  # judge the policy as of this day (`--date`); None: today
@@ -101,11 +105,57 @@ def check(
     ci: CiFacts,
     policy: Policy,
     now: dt.datetime | None = None,
+    declared: FinalStage | None = None,
+    bases: Mapping[str | None, BaseImage] | None = None,
+    licence: LicenceFacts | None = None,
 ) -> CheckResult:
     """The findings on one image (an audit row stops here: it has no Dockerfile)."""
     from mb_ci.checks import check_image
 
-    return check_image(image, git, ci, policy, now)
+    return check_image(image, git, ci, policy, now, declared, bases, licence)
+
+
+def read_licence(git: GitFacts | None, policy: Policy) -> LicenceFacts | None:
+    """The checkout's licence files, for ``licence-matches-repo``; None without a checkout or
+    with the check ``off``."""
+    from mb_ci.models import Severity
+
+    if git is None or policy.severity("licence-matches-repo") is Severity.OFF:
+        return None
+    from mb_ci.facts import licence
+
+    return licence.read(git.root)
+
+
+def find_bases(
+    image: ImageFacts,
+    policy: Policy,
+    options: CheckOptions,
+    declared: FinalStage | None,
+) -> dict[str | None, BaseImage] | None:
+    """The base image of each platform, for ``label-inherited``; None when lookups are off
+    (``--no-base-lookup``, ``inherited.lookup: false``, the check ``off``)."""
+    from mb_ci.models import Severity
+
+    if options.no_base_lookup or not policy.inherited.lookup:
+        return None
+    if policy.severity("label-inherited") is Severity.OFF:
+        return None
+    from mb_ci.sources import base
+
+    dockerfile_base = declared.base if declared is not None else None
+    return base.find(image, options.source, dockerfile_base, options.base)
+
+
+def declared_stage(dockerfile: str | None, target: str | None) -> FinalStage | None:
+    """The final stage (or ``target``) of the Dockerfile named with ``--dockerfile``, whose
+    ``LABEL`` values the image is compared with; None without one. A Dockerfile that cannot be
+    read stops the check (exit 3), as a bad ``--target`` does (exit 2)."""
+    if dockerfile is None:
+        return None
+    from mb_ci.dockerfile.parse import evaluate, read
+
+    return evaluate(read(dockerfile), target)
 
 
 def report(
@@ -117,12 +167,15 @@ def report(
     policy: Policy,
     dockerfile: str | None = None,
     target: str | None = None,
+    declared: FinalStage | None = None,
+    bases: Mapping[str | None, BaseImage] | None = None,
+    licence: LicenceFacts | None = None,
 ) -> Report:
     """Check the image, then point each finding at its ``LABEL`` line or policy rule."""
     from mb_ci.report.locations import locate
 
     image = with_provenance(image, policy)
-    result = check(image, git, ci, policy)
+    result = check(image, git, ci, policy, declared=declared, bases=bases, licence=licence)
     found = Report(
         command=command,
         subject=subject,
@@ -193,8 +246,21 @@ def check_image(options: CheckOptions, command: str = "check") -> Report:
     """The whole road for one image reference: policy, git and CI, inspect, check, locate."""
     policy = load_policy(options.repo, options.policy, options.date)
     git, ci = read_context(options.repo, policy, options.no_git)
+    declared = declared_stage(options.dockerfile, options.target)
     image = inspect(options.image, lookups(options.source, policy))
-    return report(command, options.image, image, git, ci, policy, options.dockerfile)
+    return report(
+        command,
+        options.image,
+        image,
+        git,
+        ci,
+        policy,
+        options.dockerfile,
+        options.target,
+        declared,
+        find_bases(image, policy, options, declared),
+        read_licence(git, policy),
+    )
 
 
 def lint(path: str, policy: Policy, target: str | None = None) -> Report:

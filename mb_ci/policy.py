@@ -87,6 +87,26 @@ class ProvenancePolicy:
 
 
 @dataclass(frozen=True)
+class InheritedPolicy:
+    """``inherited:``: which labels must not be inherited from the base image, and whether to
+    look the base up at all. ``forbid`` extends the default keys, ``allow`` removes keys from
+    them (fnmatch patterns; ``'*'`` with ``forbid`` replaces the list)."""
+
+    forbid: tuple[str, ...] = ()
+    allow: tuple[str, ...] = ()
+    lookup: bool = True
+
+
+@dataclass(frozen=True)
+class AnnotationKeys:
+    """``annotation-keys:``: OCI keys that must be present as annotations of a registry or
+    layout image, on the ``index``, the ``manifest`` or ``either``."""
+
+    required: tuple[str, ...] = ()
+    level: str = "either"
+
+
+@dataclass(frozen=True)
 class Policy:
     path: str | None = None
     preset: str = "oci"
@@ -110,6 +130,8 @@ class Policy:
     optional_keys: tuple[str, ...] = field(init=False, repr=False, compare=False)
     limits: Mapping[str, Gate] = field(init=False, repr=False, compare=False)
     provenance: ProvenancePolicy = field(default_factory=ProvenancePolicy)
+    inherited: InheritedPolicy = field(default_factory=InheritedPolicy)
+    annotation_keys: AnnotationKeys = field(default_factory=AnnotationKeys)
 
     def __post_init__(self) -> None:
         for check in self.severities:  # load() names a misspelled id in the file (exit 2)
@@ -627,4 +649,17 @@ def build(data: Mapping[str, Any], lines: Mapping[tuple[str, ...], int], name: s
                 data.get("provenance_predicate_types") or ProvenancePolicy.predicate_types
             ),
         ),
+        inherited=_inherited(data.get("inherited") or {}),
+        annotation_keys=AnnotationKeys(
+            required=tuple((data.get("annotation-keys") or {}).get("required") or ()),
+            level=(data.get("annotation-keys") or {}).get("level", "either"),
+        ),
+    )
+
+
+def _inherited(data: Mapping[str, Any]) -> InheritedPolicy:
+    return InheritedPolicy(
+        forbid=tuple(data.get("forbid") or ()),
+        allow=tuple(data.get("allow") or ()),
+        lookup=bool(data.get("lookup", True)),
     )

@@ -45,7 +45,7 @@ from mb_ci.checks import check_image
 from mb_ci.checks.dockerfile import check_dockerfile
 from mb_ci.checks.kubernetes import check_running
 from mb_ci.dockerfile.parse import evaluate, read
-from mb_ci.models import Finding, Layer, Severity
+from mb_ci.models import BaseImage, Finding, Layer, LicenceFacts, Severity
 from mb_ci.pipeline import with_provenance
 
 URL = OCI + "url"
@@ -73,6 +73,11 @@ class Case:
     kubernetes: tuple[str, str, str | None] | None = None
     facts: dict[str, Any] = field(default_factory=dict)  # more PlatformFacts fields (layers...)
     attest: tuple[bytes, ...] | None = None  # provenance blobs attached in the index
+    ci: dict[str, Any] = field(default_factory=dict)
+    declared: str | None = None  # the Dockerfile the image's labels are compared with
+    base: dict[str, str] | None = None  # the labels of the base image the platform was built FROM
+    transport: str = "docker-daemon"  # where the image was read (annotations: registry, layout)
+    licence: dict[str, tuple[str, ...]] | None = None  # licence file -> the SPDX ids it holds
 
 
 # the platform manifest the provenance cases' statements are about
@@ -113,7 +118,8 @@ def run(case: Case, extra_policy: str = "") -> list[Finding]:
                 for (labels, annotations), arch in zip(
                     case.platforms, ("amd64", "arm64"), strict=False
                 )
-            )
+            ),
+            transport=case.transport,
         )
     else:
         labels = truthful_labels() if case.labels is None else dict(case.labels)
@@ -123,8 +129,25 @@ def run(case: Case, extra_policy: str = "") -> list[Finding]:
         if case.attest is not None:
             one = prov.attached(platform({**labels, **case.add}, digest=DIGEST), *case.attest)
             subject = image(platforms=(one,), transport="docker")
+    final = None
+    if case.declared is not None:
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "Dockerfile"
+            path.write_text(case.declared)
+            final = evaluate(read(path))
+    bases = None if case.base is None else {None: BaseImage("base:1", "option", case.base)}
+    licence = None if case.licence is None else LicenceFacts(case.licence)
     subject = with_provenance(subject, rules)
-    result = check_image(subject, checkout(**case.git), ci(), rules, now=FIXED)
+    result = check_image(
+        subject,
+        checkout(**case.git),
+        ci(**case.ci),
+        rules,
+        now=FIXED,
+        declared=final,
+        bases=bases,
+        licence=licence,
+    )
     return list(result.findings)
 
 
@@ -268,6 +291,38 @@ CASES: dict[str, tuple[Case, Case]] = {
     "max-config-size": (
         Case(facts={"config_size": 1025}, policy="max_config_size: 1KiB\n"),
         Case(facts={"config_size": 1024}, policy="max_config_size: 1KiB\n"),
+    "event-vs-checkout": (
+        Case(ci={"provider": "github", "sha": OTHER, "event": "workflow_dispatch"}),
+        Case(ci={"provider": "github", "sha": HEAD, "event": "push"}),
+    ),
+    "declared-vs-built": (
+        Case(add={OCI + "title": "gadget"}, declared=f"FROM scratch\nLABEL {OCI}title=widget\n"),
+        Case(
+            add={OCI + "title": "widget"},
+            declared=f"FROM scratch\nARG REV\nLABEL {OCI}title=widget {REVISION}=$REV\n",
+        ),
+    ),
+    "label-inherited": (
+        Case(add={VERSION: "22.04"}, base={VERSION: "22.04"}),
+        Case(add={VERSION: "1.2.3"}, base={VERSION: "22.04"}),
+    ),
+    "annotation-parity": (
+        Case(
+            platforms=((truthful_labels(), {OCI + "description": "A widget"}),), transport="docker"
+        ),
+        Case(
+            platforms=(
+                (
+                    truthful_labels(**{OCI + "description": "A widget"}),
+                    truthful_labels(**{OCI + "description": "A widget"}),
+                ),
+            ),
+            transport="docker",
+        ),
+    ),
+    "licence-matches-repo": (
+        Case(add={OCI + "licenses": "MIT"}, licence={"LICENSE": ("Apache-2.0",)}),
+        Case(add={OCI + "licenses": "Apache-2.0 OR MIT"}, licence={"LICENSE": ("Apache-2.0",)}),
     ),
     "dockerfile-arg-scope": (
         Case(dockerfile="ARG V=1\nFROM scratch\nLABEL com.example.v=$V\n"),

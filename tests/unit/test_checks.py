@@ -291,6 +291,7 @@ CASES: dict[str, tuple[Case, Case]] = {
     "max-config-size": (
         Case(facts={"config_size": 1025}, policy="max_config_size: 1KiB\n"),
         Case(facts={"config_size": 1024}, policy="max_config_size: 1KiB\n"),
+    ),
     "event-vs-checkout": (
         Case(ci={"provider": "github", "sha": OTHER, "event": "workflow_dispatch"}),
         Case(ci={"provider": "github", "sha": HEAD, "event": "push"}),

@@ -7,7 +7,7 @@ import json
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -103,7 +103,7 @@ class AnnotationKeys:
     layout image, on the ``index``, the ``manifest`` or ``either``."""
 
     required: tuple[str, ...] = ()
-    level: str = "either"
+    level: str | None = None  # None: not set here (a preset's, else `either`)
 
 
 @dataclass(frozen=True)
@@ -129,6 +129,9 @@ class Policy:
     rules: Mapping[str, LabelRule] = field(init=False, repr=False, compare=False)
     optional_keys: tuple[str, ...] = field(init=False, repr=False, compare=False)
     limits: Mapping[str, Gate] = field(init=False, repr=False, compare=False)
+    # `annotation-keys` and `inherited` with the presets' merged in: what the checks judge
+    annotation_rules: AnnotationKeys = field(init=False, repr=False, compare=False)
+    inherited_rules: InheritedPolicy = field(init=False, repr=False, compare=False)
     provenance: ProvenancePolicy = field(default_factory=ProvenancePolicy)
     inherited: InheritedPolicy = field(default_factory=InheritedPolicy)
     annotation_keys: AnnotationKeys = field(default_factory=AnnotationKeys)
@@ -139,6 +142,9 @@ class Policy:
         rules: dict[str, LabelRule] = {}
         optional: list[str] = []
         limits: dict[str, Gate] = {}
+        annotated: list[str] = []
+        level: str | None = None
+        forbid: list[str] = []
         for name in self.presets or (self.preset,):
             if name in VOCABULARIES:
                 # the four vocabulary presets only require keys: read from vocab.PRESETS, which
@@ -153,6 +159,10 @@ class Policy:
                 rules[key] = _merge(rules[key], rule) if key in rules else rule
             optional.extend(str(k) for k in data.get("optional") or ())
             limits.update(_gates(data, {}, name))
+            wanted = data.get("annotation-keys") or {}
+            annotated.extend(str(k) for k in wanted.get("required") or ())
+            level = wanted.get("level", level)
+            forbid.extend(str(k) for k in (data.get("inherited") or {}).get("forbid") or ())
         for key, rule in self.labels.items():
             rules[key] = _merge(rules[key], rule) if key in rules else rule
         optional.extend(self.optional)
@@ -160,6 +170,15 @@ class Policy:
         object.__setattr__(self, "rules", rules)
         object.__setattr__(self, "optional_keys", tuple(dict.fromkeys(optional)))
         object.__setattr__(self, "limits", limits)
+        own = self.annotation_keys
+        merged = AnnotationKeys(
+            tuple(dict.fromkeys([*annotated, *own.required])), own.level or level or "either"
+        )
+        object.__setattr__(self, "annotation_rules", merged)
+        inherited = replace(
+            self.inherited, forbid=tuple(dict.fromkeys([*forbid, *self.inherited.forbid]))
+        )
+        object.__setattr__(self, "inherited_rules", inherited)
 
     def severity(self, check: str, label: str | None = None) -> Severity:
         rule = self.rules.get(label) if label else None
@@ -652,7 +671,7 @@ def build(data: Mapping[str, Any], lines: Mapping[tuple[str, ...], int], name: s
         inherited=_inherited(data.get("inherited") or {}),
         annotation_keys=AnnotationKeys(
             required=tuple((data.get("annotation-keys") or {}).get("required") or ()),
-            level=(data.get("annotation-keys") or {}).get("level", "either"),
+            level=(data.get("annotation-keys") or {}).get("level"),
         ),
     )
 

@@ -81,7 +81,7 @@ def check_inherited(
         own |= history_keys(platform.history, base.history_length)
     where = f"{base.reference} (found by {base.how})"
     for key, value in sorted(platform.labels.items()):
-        if base.labels.get(key) != value or not forbidden(key, out.policy.inherited):
+        if base.labels.get(key) != value or not forbidden(key, out.policy.inherited_rules):
             continue
         if key in own:
             out.add(

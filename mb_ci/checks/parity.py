@@ -49,7 +49,7 @@ def check_parity(image: ImageFacts, platform: PlatformFacts, out: Findings) -> N
     if image.transport not in TRANSPORTS:
         return
     out.ran(ID)
-    rules = out.policy.annotation_keys
+    rules = out.policy.annotation_rules  # the policy's own keys and its presets'
     shown = _where(image, platform, rules.level)
     level = {"index": "the index", "manifest": "the manifest"}.get(
         rules.level, "the index or manifest"

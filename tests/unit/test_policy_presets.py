@@ -269,3 +269,39 @@ def test_ghcr_what_githubs_package_page_reads():
         ("label-format", OCI + "licenses"),
         ("label-pattern", OCI + "description"),
     ]
+
+
+GHCR_KEYS = tuple(OCI + k for k in ("description", "source", "licenses"))
+
+
+def test_ghcr_asks_for_the_index_annotations_the_package_page_reads():
+    """The labels alone leave a multi-platform image's package page blank: the preset hands
+    the three keys to annotation-parity, on the index."""
+    rules = Policy(preset="none", presets=("ghcr",))
+    assert rules.annotation_rules.required == GHCR_KEYS and rules.annotation_rules.level == "index"
+    labels = {
+        OCI + "source": "https://github.com/acme/widget",
+        OCI + "description": "A widget",
+        OCI + "licenses": "MIT",
+    }
+    pushed = image(labels, transport="docker")
+    missing = sorted(f.label for f in check_image(pushed, None, None, rules).findings)
+    assert missing == sorted(GHCR_KEYS)
+    shown = image(labels, transport="docker", index_annotations=labels)
+    assert [f for f in check_image(shown, None, None, rules).findings] == []
+    # the policy's own level wins; its own keys add to the preset's
+    own = policy(
+        "preset: [ghcr]\nannotation-keys:\n  required: [org.opencontainers.image.title]\n"
+        "  level: either\n"
+    )
+    assert own.annotation_rules.required == (*GHCR_KEYS, OCI + "title")
+    assert own.annotation_rules.level == "either"
+
+
+def test_redhat_forbids_inheriting_what_ec_disallows():
+    """The list is EC's own rule data (tests/data/redhat), not our reading of it."""
+    ec = [item["name"] for item in RULE_DATA["disallowed_inherited_labels"]]
+    rules = Policy(preset="none", presets=("redhat",))
+    assert rules.inherited_rules.forbid == tuple(ec)
+    mine = policy("preset: redhat\ninherited:\n  forbid: [com.example.team]\n")
+    assert mine.inherited_rules.forbid == (*ec, "com.example.team")

@@ -50,10 +50,9 @@ def check_parity(image: ImageFacts, platform: PlatformFacts, out: Findings) -> N
         return
     out.ran(ID)
     rules = out.policy.annotation_rules  # the policy's own keys and its presets'
-    shown = _where(image, platform, rules.level)
-    level = {"index": "the index", "manifest": "the manifest"}.get(
-        rules.level, "the index or manifest"
-    )
+    where = rules.level or "either"
+    shown = _where(image, platform, where)
+    level = {"index": "the index", "manifest": "the manifest"}.get(where, "the index or manifest")
     for key in rules.required:
         if key not in shown:
             label = platform.labels.get(key)
@@ -64,7 +63,7 @@ def check_parity(image: ImageFacts, platform: PlatformFacts, out: Findings) -> N
                 "with `docker buildx build --annotation` or metadata-action's annotations",
                 label=key,
                 expected=label,
-                level=rules.level,
+                level=where,
             )
     annotations = {**image.index_annotations, **platform.annotations}
     if not any(k in OCI_KEYS for k in annotations):

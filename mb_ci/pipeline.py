@@ -144,7 +144,14 @@ def find_bases(
     from mb_ci.sources import base
 
     dockerfile_base = declared.base if declared is not None else None
-    return base.find(image, options.source, dockerfile_base, options.base)
+    from_provenance = {
+        p.platform: base.from_provenance(
+            tuple(i for d in p.provenance.documents if d.usable for i in d.images)
+        )
+        for p in image.platforms
+        if p.provenance is not None
+    }
+    return base.find(image, options.source, dockerfile_base, options.base, from_provenance)
 
 
 def declared_stage(dockerfile: str | None, target: str | None) -> FinalStage | None:

@@ -51,6 +51,9 @@ class Document:
     signed_by: str | None = None
     problem: str | None = None  # why it could not be read; then nothing else is known
     origin: str = "in-index"  # in-index, referrers, referrers-tag, cosign-att
+    # the container images the build read (`materials` / `resolvedDependencies` with
+    # `pkg:docker/` URIs): (purl, "sha256:<hex>"), the base image among them
+    images: tuple[tuple[str, str], ...] = ()
 
     @property
     def usable(self) -> bool:

@@ -149,7 +149,28 @@ def _document(digest: str, statement: Mapping[str, Any], subject: str) -> Docume
         len(subjects),
         matches,
         claims,
+        images=_images(predicate),
     )
+
+
+MAX_IMAGES = 16
+
+
+def _images(predicate: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
+    """The ``pkg:docker/`` materials (v0.2) or resolved dependencies (v1) with a sha256."""
+    entries = predicate.get("materials")
+    if not isinstance(entries, list):
+        entries = _obj(predicate, "buildDefinition").get("resolvedDependencies")
+    found: list[tuple[str, str]] = []
+    for entry in entries if isinstance(entries, list) else ():
+        if len(found) >= MAX_IMAGES:
+            break
+        uri = _str(entry.get("uri")) if isinstance(entry, dict) else None
+        sha = _str(_obj(entry, "digest").get("sha256")) if isinstance(entry, dict) else None
+        if uri and sha and uri.startswith("pkg:docker/") and len(uri) <= 1024:
+            if len(sha) == 64 and all(c in "0123456789abcdef" for c in sha):
+                found.append((uri, f"sha256:{sha}"))
+    return tuple(found)
 
 
 def _obj(value: Any, *path: str) -> dict[str, Any]:

@@ -5,8 +5,8 @@ The candidates, in order, the first that can be read and whose layers the image 
 1. the manifest's (or index's) ``org.opencontainers.image.base.name`` and ``.base.digest``
    annotations (buildah and ``docker buildx --annotation`` write them; BuildKit does not on its
    own, moby/buildkit#6202);
-2. provenance materials (``resolvedDependencies`` with ``pkg:docker/`` URIs): not read here yet.
-   The provenance reader adds its references as ``Candidate(how="provenance")`` between 1 and 3
+2. provenance materials (``materials`` / ``resolvedDependencies`` with ``pkg:docker/`` URIs,
+   :func:`from_provenance`), each pinned by the digest the builder resolved, between 1 and 3
    (see :func:`candidates`, argument ``provenance``);
 3. the final stage's ``FROM`` of the Dockerfile given with ``--dockerfile``, ARGs resolved;
 4. ``--base REF``, any transport.
@@ -103,6 +103,45 @@ def _from_dockerfile(image: ImageFacts, base: str) -> Candidate:
     if image.transport == "docker-daemon":
         lookups = (base, *lookups)
     return Candidate(base, "dockerfile", lookups)
+
+
+# images BuildKit runs to build, never to start from: Dockerfile frontends, the SBOM scanner
+BUILD_TOOLS = frozenset(
+    {
+        "docker/dockerfile",
+        "docker/dockerfile-upstream",
+        "docker/buildkit-syft-scanner",
+        "moby/buildkit",
+    }
+)
+
+
+def from_provenance(images: tuple[tuple[str, str], ...]) -> tuple[Candidate, ...]:
+    """Base candidates from a provenance's ``pkg:docker/`` materials: ``(purl, digest)`` pairs
+    (``pkg:docker/golang@1.19.4-alpine?platform=linux%2Farm64``, ``sha256:…``), looked up by
+    digest. The build's other images (the Dockerfile frontend, scanners) are candidates too;
+    the diff_id prefix rule keeps only the image the build really started from, and BuildKit's
+    own frontends and scanners, which no image is built FROM, are not looked up."""
+    from urllib.parse import parse_qs, unquote, urlsplit
+
+    from mb_ci.values import is_image_ref
+
+    out: list[Candidate] = []
+    for purl, digest in images:
+        rest = purl.removeprefix("pkg:docker/")
+        path, _, query = rest.partition("?")
+        name = unquote(path.rsplit("@", 1)[0]).strip("/")
+        registry = (parse_qs(query).get("repository_url") or [""])[0]
+        if registry:
+            host = urlsplit(registry if "://" in registry else f"//{registry}").netloc
+            name = f"{host}/{name}" if host and not name.startswith(host + "/") else name
+        ref = f"{name}@{digest}"
+        if name.removeprefix("docker.io/") in BUILD_TOOLS:
+            continue
+        if not name or has_credentials(ref) or not is_image_ref(ref):
+            continue
+        out.append(Candidate(ref, "provenance", (f"docker://{ref}",)))
+    return tuple(out)
 
 
 def candidates(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives import hashes
@@ -381,3 +382,37 @@ def test_several_provenances_the_agreeing_tier_wins_and_the_disagreeing_one_fail
     [wrong] = [f for f in findings if f.check == "revision-matches-provenance"]
     assert wrong.expected == OTHER and wrong.actual == HEAD
     assert wrong.detail["tier"] == "builder-verified"
+
+
+def test_base_candidates_come_from_the_provenance_materials():
+    """Docker's documented min-mode provenance lists the Dockerfile frontend and the base
+    (golang@1.19.4-alpine for linux/arm64): the base is a candidate, pinned by its digest; the
+    frontend is not looked up. BuildKit's v1 resolvedDependencies give the same."""
+    import json as _json
+
+    from mb_ci.provenance import parse
+    from mb_ci.sources import base
+
+    folder = Path(__file__).parent.parent / "data" / "provenance"
+    v02 = _json.loads((folder / "docker-docs-slsa-v0.2-min.json").read_text())
+    images = parse._images(v02["predicate"])
+    assert [purl for purl, _ in images] == [
+        "pkg:docker/docker/dockerfile@1",
+        "pkg:docker/golang@1.19.4-alpine?platform=linux%2Farm64",
+    ]
+    found = base.from_provenance(images)
+    golang = "golang@sha256:a9b24b67dc83b3383d22a14941c2b2b2ca6a103d805cac6820fd1355943beaf1"
+    assert [(c.reference, c.how, c.lookups) for c in found] == [
+        (golang, "provenance", (f"docker://{golang}",))
+    ]
+    v1 = _json.loads((folder / "buildkit-slsa-v1-assembled.json").read_text())
+    refs = [c.reference for c in base.from_provenance(parse._images(v1["predicate"]))]
+    alpine = "8914eb54f968791faf6a8638949e480fef81e697984fba772b3976835194c6d4"
+    assert refs == [f"alpine@sha256:{alpine}"]
+    hostile = (
+        ("pkg:docker/x@1?repository_url=https://u:tok@evil.example", "sha256:" + "a" * 64),
+        ("pkg:docker/../../etc@1", "sha256:" + "b" * 64),
+        ("pkg:docker/app@1?repository_url=ghcr.io", "sha256:" + "c" * 64),
+    )
+    kept = [c.reference for c in base.from_provenance(hostile)]
+    assert kept == ["ghcr.io/app@sha256:" + "c" * 64]

@@ -197,10 +197,11 @@ def report(
 
 
 def with_provenance(image: ImageFacts, policy: Policy) -> ImageFacts:
-    """``image`` with each platform's attestations judged (``provenance: off`` leaves it)."""
+    """``image`` with each platform's attestations judged (``provenance: off`` leaves it); once:
+    an image already judged (for its base image's candidates) is returned as it is."""
     from dataclasses import replace
 
-    if policy.provenance.mode == "off":
+    if policy.provenance.mode == "off" or any(p.provenance is not None for p in image.platforms):
         return image
     from mb_ci.checks import effective_labels
     from mb_ci.provenance.evaluate import evaluate
@@ -254,7 +255,8 @@ def check_image(options: CheckOptions, command: str = "check") -> Report:
     policy = load_policy(options.repo, options.policy, options.date)
     git, ci = read_context(options.repo, policy, options.no_git)
     declared = declared_stage(options.dockerfile, options.target)
-    image = inspect(options.image, lookups(options.source, policy))
+    # judged before the base is looked for: the provenance's materials name it
+    image = with_provenance(inspect(options.image, lookups(options.source, policy)), policy)
     return report(
         command,
         options.image,

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 from helpers.images import context_tar, new_tag
-from helpers.registry import OCI_MANIFEST, Client, push, start_registry
+from helpers.registry import OCI_INDEX, OCI_MANIFEST, Client, push, start_registry
 
 pytestmark = pytest.mark.docker
 
@@ -220,6 +220,77 @@ def test_registry_image_with_base_annotations_written_by_hand(bed, mbci):
     )
     found = [f for f in json.loads(result.stdout)["findings"] if f["check"] == "label-inherited"]
     assert set(_by_label(found)) == (LEAKED - {OCI + "vendor"}) | {"com.example.base-only"}
+
+
+# the Dockerfile frontend's digest in Docker's documented provenance example
+FRONTEND = "9ba7531bd80fb0a858632727cf7a112fbfd19b17e94c4e84ced81e24ef1a0dbc"
+
+
+def test_registry_image_whose_provenance_names_its_base(bed, mbci):
+    """No annotations and no Dockerfile: BuildKit's provenance lists the base among the build's
+    materials (`pkg:docker/…` with the digest it resolved), next to the Dockerfile frontend,
+    which is not looked up. Pushed the way buildx pushes: an index with an attestation."""
+    client: Client = bed["client"]
+    reg = bed["reg"]
+    plain = client.entry("plain", bed["built"]["plain"]["digest"], "linux/amd64")
+    statement = {
+        "_type": "https://in-toto.io/Statement/v1",
+        "predicateType": "https://slsa.dev/provenance/v1",
+        "subject": [{"name": "_", "digest": {"sha256": plain["digest"].split(":")[1]}}],
+        "predicate": {
+            "buildDefinition": {
+                "buildType": "https://github.com/moby/buildkit/blob/master/docs/attestations/slsa-definitions.md",
+                "externalParameters": {"request": {"frontend": "dockerfile.v0"}},
+                "resolvedDependencies": [
+                    {
+                        "uri": "pkg:docker/docker/dockerfile@1",
+                        "digest": {"sha256": FRONTEND},
+                    },
+                    {
+                        "uri": f"pkg:docker/{reg.host}/base@1?platform=linux%2Famd64",
+                        "digest": {"sha256": bed["base_digest"].split(":")[1]},
+                    },
+                ],
+            },
+            "runDetails": {"builder": {"id": ""}, "metadata": {}},
+        },
+    }
+    layer = client.put_blob("plain", json.dumps(statement).encode())
+    config = client.put_blob(
+        "plain", json.dumps({"architecture": "unknown", "os": "unknown", "rootfs": {}}).encode()
+    )
+    attestation = client.put_manifest(
+        "plain",
+        None,
+        {
+            "schemaVersion": 2,
+            "mediaType": OCI_MANIFEST,
+            "config": {"mediaType": "application/vnd.oci.image.config.v1+json", **config},
+            "layers": [
+                {
+                    "mediaType": "application/vnd.in-toto+json",
+                    **layer,
+                    "annotations": {"in-toto.io/predicate-type": "https://slsa.dev/provenance/v1"},
+                }
+            ],
+        },
+        OCI_MANIFEST,
+    )
+    attestation["platform"] = {"os": "unknown", "architecture": "unknown"}
+    attestation["annotations"] = {
+        "vnd.docker.reference.digest": plain["digest"],
+        "vnd.docker.reference.type": "attestation-manifest",
+    }
+    index = {"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": [plain, attestation]}
+    client.put_manifest("plain", "attested", index, OCI_INDEX)
+
+    _, report, found = _check(mbci, bed, f"docker://{reg.host}/plain:attested")
+    assert set(_by_label(found)) == LEAKED
+    base = f"{reg.host}/base@{bed['base_digest']}"
+    assert all(base in f["message"] and "provenance" in f["message"] for f in found), [
+        f["message"] for f in found
+    ]
+    assert "docker/dockerfile" not in json.dumps(report)
 
 
 def test_a_base_that_cannot_be_read_is_one_note(bed, mbci):

@@ -10,6 +10,7 @@ writes it, and the one error handler (``mb_ci.errors.handle``) maps failures to 
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import sys
 from collections.abc import Mapping, MutableMapping
@@ -86,10 +87,20 @@ def read_inputs(env: Mapping[str, str]) -> Inputs:
         repo=get_input(env, "repo-path", "."),
         policy=get_input(env, "policy") or env.get("MB_CI_POLICY"),
         dockerfile=get_input(env, "dockerfile") or env.get("MB_CI_DOCKERFILE"),
+        target=get_input(env, "target") or env.get("MB_CI_TARGET") or None,
+        base=get_input(env, "base") or env.get("MB_CI_BASE") or None,
+        no_base_lookup=boolean(env, "no-base-lookup"),
         source=source,
+        date=_date(get_input(env, "date") or env.get("MB_CI_DATE", "")),
     )
     out = OutputOptions(format=fmt, reports=reports, verbose=verbose, strict=fail_on == "warning")
     return Inputs(check, out, fail_on, boolean(env, "badges"), get_input(env, "readme") or None)
+
+
+def _date(text: str) -> dt.date | None:
+    from mb_ci.policy import parse_day
+
+    return parse_day(text, "input 'date'") if text.strip() else None
 
 
 def trust_workspace(env: MutableMapping[str, str], *paths: str) -> None:

@@ -160,6 +160,53 @@ _DEFS: tuple[tuple[str, Severity, str, str], ...] = (
         "must be the same.",
     ),
     (
+        "event-vs-checkout",
+        W,
+        "The checkout's HEAD is not the commit CI says it built.",
+        "CI names the commit it built (`GITHUB_SHA`, `CI_COMMIT_SHA` …) and HEAD is another "
+        "commit: usually `actions/checkout` with `ref:`, a `workflow_dispatch` run with a ref, "
+        "or a step that checked out or committed something else. The labels are still compared "
+        "with HEAD, the commit the image was built from.",
+    ),
+    (
+        "declared-vs-built",
+        W,
+        "A label's value in the image differs from the Dockerfile's LABEL.",
+        "The final stage (or `--target`) declares one value and the image carries another: a "
+        "`--label` flag, `docker/metadata-action`'s labels or a `--build-arg` overwrote it at "
+        "build time. Labels whose value comes from an ARG without a default are not compared.",
+    ),
+    (
+        "label-inherited",
+        W,
+        "A label is inherited unchanged from the base image.",
+        "The image carries the base image's value of a key that describes an image (title, "
+        "version, revision, source, licenses …) and its own build did not set it, so it claims "
+        "the base's. Set the label in the build, or allow the key with `inherited.allow`. The "
+        "base is found by the `org.opencontainers.image.base.name`/`.base.digest` annotations, "
+        "the `--dockerfile`'s final `FROM`, or `--base REF`, and must share the image's first "
+        "layers.",
+    ),
+    (
+        "annotation-parity",
+        W,
+        "Config labels and the annotations registries show differ.",
+        "Registries (GHCR's package page among them) read the index and manifest annotations, "
+        "not config labels. For registry and layout images that carry OCI annotations, a key on "
+        "one side only or with two values is a finding; `annotation-keys.required` names keys "
+        "that must be annotations. Add them with `docker buildx build --annotation` or "
+        "docker/metadata-action's `annotations` output.",
+    ),
+    (
+        "licence-matches-repo",
+        W,
+        "The licenses label is not the repository's licence.",
+        "The licence detected in the checkout's LICENSE/COPYING files (by their text, as SPDX "
+        "ids) must be one of the operands of `org.opencontainers.image.licenses`, e.g. `MIT OR "
+        "Apache-2.0` for a dual-licensed repository. Set `checks: {licence-matches-repo: "
+        "error}` to fail on it.",
+    ),
+    (
         "dockerfile-arg-scope",
         E,
         "A label uses an ARG declared only before FROM.",
@@ -196,6 +243,101 @@ _DEFS: tuple[tuple[str, Severity, str, str], ...] = (
         "A label key looks like an OCI or label-schema key but is not one.",
         "The key is in the `org.opencontainers.image.` or `org.label-schema.` namespace but not in "
         "its list of keys, or is a near miss of a known key; the message names the likely key.",
+    ),
+    (
+        "kubernetes-tag-moved",
+        W,
+        "A pod runs an image its spec's tag no longer names.",
+        "The container started from the digest in its status; the tag in the pod's spec now "
+        "names another digest (`mb-ci audit --kubernetes`). Roll the workload out again to run "
+        "what the tag names, or pin the spec to the digest that should run.",
+    ),
+)
+
+# issue 15: optional labels and the size and layer gates
+_DEFS += (
+    (
+        "label-optional",
+        W,
+        "An optional label is missing.",
+        "The policy's `optional` list (or its preset's) names labels that should be present; a "
+        "missing or empty one is a warning, never an error.",
+    ),
+    (
+        "max-layers",
+        E,
+        "The image has more layers than the policy allows.",
+        "`max_layers` limits the layers of each platform (preflight's LayerCountAcceptable allows "
+        "40). Combine RUN steps, or copy the result of a multi-stage build in one layer.",
+    ),
+    (
+        "max-size",
+        E,
+        "The image is larger than the policy allows.",
+        "`max_size` limits each platform's compressed size: the sum of the layer sizes its "
+        "manifest lists. A local engine image or a `docker save` archive knows only uncompressed "
+        "sizes, which are judged instead; the finding says which it read.",
+    ),
+    (
+        "max-config-size",
+        E,
+        "The image config is larger than the policy allows.",
+        "`max_config_size` limits each platform's config blob (labels, environment, history). "
+        "The engine does not report it: check a registry, layout or archive image.",
+    ),
+    (
+        "provenance-present",
+        E,
+        "The image has no readable provenance attestation.",
+        "With `provenance: required` every platform needs a SLSA provenance attestation "
+        "(buildx and docker/build-push-action attach one by default when pushing); an "
+        "attestation that cannot be read (not JSON, bad base64, too large) is reported here too. "
+        "The engine and docker-archive sources cannot carry attestations: check `docker://`.",
+    ),
+    (
+        "provenance-subject",
+        E,
+        "A provenance is about another artifact.",
+        "The in-toto statement's `subject` digests must include the platform manifest's digest "
+        "it is attached to; otherwise it proves nothing about this image.",
+    ),
+    (
+        "provenance-signature",
+        E,
+        "A provenance signature does not verify.",
+        "No key in `provenance_keys` verifies the DSSE signature (signed over other bytes, or by "
+        "another key). A keyless Sigstore signature, or a signature with no keys given, is a "
+        "warning: signature-unverified, never `signed`.",
+    ),
+    (
+        "revision-matches-provenance",
+        E,
+        "The revision label disagrees with the provenance.",
+        "The commit the builder recorded (`configSource.digest.sha1`, the `vcs.revision` "
+        "metadata, a `label:` build argument, GitHub's `resolvedDependencies` `gitCommit`) must "
+        "be the label's; also fires when the label's tier is below `provenance_min_tier`.",
+    ),
+    (
+        "source-matches-provenance",
+        E,
+        "The source label disagrees with the provenance.",
+        "After normalisation (`git+`, `#ref`, `@ref`, `.git`, trailing `/`, scheme) the "
+        "repository the builder recorded must be the label's; also fires when the label's tier "
+        "is below `provenance_min_tier`.",
+    ),
+    (
+        "version-matches-provenance",
+        E,
+        "The version label disagrees with the provenance.",
+        "The `label:` build argument or the tag GitHub's workflow ran for must equal the label "
+        "(a leading `v` aside).",
+    ),
+    (
+        "created-matches-provenance",
+        E,
+        "The created label is after the build finished.",
+        "An image cannot be created after the build that made it finished (`buildFinishedOn` / "
+        "`finishedOn`, plus `git.created.clock-skew`).",
     ),
 )
 

@@ -7,7 +7,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mb_ci.provenance.model import Provenance
 
 
 class Severity(str, Enum):
@@ -37,6 +40,23 @@ class Layer:
 
 
 @dataclass(frozen=True)
+class Attestation:
+    """One attestation blob found for a platform, as its manifest names it.
+
+    ``body`` holds the blob (digest-verified, size-capped) when it was fetched; ``problem`` says
+    why it was not (too large, missing). ``origin`` is where it was found: ``in-index``.
+    """
+
+    digest: str
+    predicate_type: str
+    media_type: str
+    manifest: str
+    origin: str = "in-index"
+    body: bytes | None = None
+    problem: str | None = None
+
+
+@dataclass(frozen=True)
 class PlatformFacts:
     """What one platform of an image says about itself: config labels and manifest annotations."""
 
@@ -50,6 +70,16 @@ class PlatformFacts:
     os: str | None = None
     architecture: str | None = None
     variant: str | None = None
+    config_size: int | None = None  # bytes of the image config blob, where the source knows it
+    # provenance: the attestations a source found (None: this source cannot carry them) and,
+    # after the pipeline judged them, what they prove (mb_ci/provenance/)
+    attestations: tuple[Attestation, ...] | None = None
+    provenance: Provenance | None = None
+    # the config's rootfs.diff_ids, and its history's created_by texts (oldest first; each cut
+    # to MAX_HISTORY_TEXT); None where the source does not say or the history is too long
+    diff_ids: tuple[str, ...] | None = None
+    history: tuple[str, ...] | None = None
+    history_length: int | None = None  # the config history's length, also when too long to keep
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "labels", _frozen(self.labels))
@@ -64,6 +94,30 @@ class PlatformFacts:
     @property
     def compressed_size(self) -> int | None:
         return None if self.layers is None else sum(layer.size for layer in self.layers)
+
+
+MAX_HISTORY = 10_000  # history entries kept; a longer history is counted, not kept
+MAX_HISTORY_TEXT = 8 * 1024  # characters kept of one entry's created_by
+
+
+@dataclass(frozen=True)
+class BaseImage:
+    """The image a platform was built ``FROM``, as far as it could be read.
+
+    ``how`` says where it was found: ``annotation`` (``org.opencontainers.image.base.name`` and
+    ``.base.digest``), ``dockerfile`` (the final stage's ``FROM``), ``option`` (``--base``).
+    ``note`` says why no base could be read (then ``labels`` is empty); the check goes on.
+    """
+
+    reference: str
+    how: str
+    labels: Mapping[str, str] = field(default_factory=dict)
+    history_length: int | None = None
+    digest: str | None = None
+    note: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "labels", _frozen(self.labels))
 
 
 @dataclass(frozen=True)
@@ -182,6 +236,22 @@ class CiFacts:
         """Every commit CI names, for the checkout to look up."""
         shas = (self.sha, self.pr_head_sha, self.pr_merge_sha)
         return tuple(dict.fromkeys(s for s in shas if s))
+
+
+@dataclass(frozen=True)
+class LicenceFacts:
+    """The repository's licence as its LICENSE/COPYING files say: the SPDX ids found in each
+    file (by name, relative to the checkout), and the files that could not be read."""
+
+    files: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "files", MappingProxyType(dict(self.files)))
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(i for found in self.files.values() for i in found))
 
 
 @dataclass(frozen=True)

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from mb_ci import values
+from mb_ci import presets, values
 from mb_ci.catalog import CHECKS, get
-from mb_ci.errors import PolicyError
+from mb_ci.errors import PolicyError, UsageError
 from mb_ci.models import Severity
 from mb_ci.vocab import PRESETS
 
@@ -28,8 +29,13 @@ MAX_INT_CHARS = 64
 MAX_PATTERN_SIZE = 100_000
 MAX_PATTERN_DEPTH = 50  # nested groups; the compiler recurses once per level
 _COUNTED = re.compile(r"\{(\d*)(?:,(\d*))?\}")
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 # `now - max-age` must stay a date: a century is more than any image's age
 MAX_DURATION = 100 * 366 * 86400
+# the vocabulary presets: which keys `labels` and `build` write
+VOCABULARIES = ("oci", "label-schema", "both", "none")
+# the size and layer gates, each judged by the check of the same name (`_` → `-`)
+GATES = ("max_layers", "max_size", "max_config_size")
 
 
 @dataclass(frozen=True)
@@ -44,6 +50,17 @@ class LabelRule:
     format: str | None = None
     severity: Severity | None = None
     line: int | None = None
+    effective_on: dt.date | None = None
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class Gate:
+    """A size or layer limit: ``limit`` layers or bytes, in force from ``effective_on``."""
+
+    limit: int
+    effective_on: dt.date | None = None
+    line: int | None = None
 
 
 @dataclass(frozen=True)
@@ -57,6 +74,39 @@ class GitPolicy:
 
 
 @dataclass(frozen=True)
+class ProvenancePolicy:
+    """The ``provenance*`` keys: required/optional/off, min tier, keys, predicate types."""
+
+    mode: str = "optional"  # required / optional / off
+    min_tier: str | None = None
+    keys: tuple[str, ...] = ()  # public key files, as written (relative to the policy's folder)
+    predicate_types: tuple[str, ...] = (
+        "https://slsa.dev/provenance/v0.2",
+        "https://slsa.dev/provenance/v1",
+    )
+
+
+@dataclass(frozen=True)
+class InheritedPolicy:
+    """``inherited:``: which labels must not be inherited from the base image, and whether to
+    look the base up at all. ``forbid`` extends the default keys, ``allow`` removes keys from
+    them (fnmatch patterns; ``'*'`` with ``forbid`` replaces the list)."""
+
+    forbid: tuple[str, ...] = ()
+    allow: tuple[str, ...] = ()
+    lookup: bool = True
+
+
+@dataclass(frozen=True)
+class AnnotationKeys:
+    """``annotation-keys:``: OCI keys that must be present as annotations of a registry or
+    layout image, on the ``index``, the ``manifest`` or ``either``."""
+
+    required: tuple[str, ...] = ()
+    level: str | None = None  # None: not set here (a preset's, else `either`)
+
+
+@dataclass(frozen=True)
 class Policy:
     path: str | None = None
     preset: str = "oci"
@@ -67,13 +117,71 @@ class Policy:
     severities: Mapping[str, Severity] = field(default_factory=dict)
     git: GitPolicy = field(default_factory=GitPolicy)
     badges: Mapping[str, Any] = field(default_factory=dict)
+    # the presets in the order named (None: just `preset`); their rules come before the policy's
+    # own, which extend or override them field by field
+    presets: tuple[str, ...] | None = None
+    effective_on: dt.date | None = None  # the policy-wide default for every rule
+    optional: tuple[str, ...] = ()
+    gates: Mapping[str, Gate] = field(default_factory=dict)
+    # the day the policy is judged as of (`--date`); None: the day of the check's clock
+    as_of: dt.date | None = None
+    # the presets' rules merged with `labels`: what the checks judge
+    rules: Mapping[str, LabelRule] = field(init=False, repr=False, compare=False)
+    optional_keys: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    limits: Mapping[str, Gate] = field(init=False, repr=False, compare=False)
+    # `annotation-keys` and `inherited` with the presets' merged in: what the checks judge
+    annotation_rules: AnnotationKeys = field(init=False, repr=False, compare=False)
+    inherited_rules: InheritedPolicy = field(init=False, repr=False, compare=False)
+    provenance: ProvenancePolicy = field(default_factory=ProvenancePolicy)
+    inherited: InheritedPolicy = field(default_factory=InheritedPolicy)
+    annotation_keys: AnnotationKeys = field(default_factory=AnnotationKeys)
 
     def __post_init__(self) -> None:
         for check in self.severities:  # load() names a misspelled id in the file (exit 2)
             get(check)
+        rules: dict[str, LabelRule] = {}
+        optional: list[str] = []
+        limits: dict[str, Gate] = {}
+        annotated: list[str] = []
+        level: str | None = None
+        forbid: list[str] = []
+        for name in self.presets or (self.preset,):
+            if name in VOCABULARIES:
+                # the four vocabulary presets only require keys: read from vocab.PRESETS, which
+                # their shipped files are tested to equal, so that a run without a policy (or
+                # with one of these) never imports YAML (tests/e2e/test_audit_imports.py)
+                for key in PRESETS[name]:
+                    rule = LabelRule(key, required=True)
+                    rules[key] = _merge(rules[key], rule) if key in rules else rule
+                continue
+            data = presets.data(name)
+            for key, rule in _label_rules(data, {}).items():
+                rules[key] = _merge(rules[key], rule) if key in rules else rule
+            optional.extend(str(k) for k in data.get("optional") or ())
+            limits.update(_gates(data, {}, name))
+            wanted = data.get("annotation-keys") or {}
+            annotated.extend(str(k) for k in wanted.get("required") or ())
+            level = wanted.get("level", level)
+            forbid.extend(str(k) for k in (data.get("inherited") or {}).get("forbid") or ())
+        for key, rule in self.labels.items():
+            rules[key] = _merge(rules[key], rule) if key in rules else rule
+        optional.extend(self.optional)
+        limits.update(self.gates)
+        object.__setattr__(self, "rules", rules)
+        object.__setattr__(self, "optional_keys", tuple(dict.fromkeys(optional)))
+        object.__setattr__(self, "limits", limits)
+        own = self.annotation_keys
+        merged = AnnotationKeys(
+            tuple(dict.fromkeys([*annotated, *own.required])), own.level or level or "either"
+        )
+        object.__setattr__(self, "annotation_rules", merged)
+        inherited = replace(
+            self.inherited, forbid=tuple(dict.fromkeys([*forbid, *self.inherited.forbid]))
+        )
+        object.__setattr__(self, "inherited_rules", inherited)
 
     def severity(self, check: str, label: str | None = None) -> Severity:
-        rule = self.labels.get(label) if label else None
+        rule = self.rules.get(label) if label else None
         if rule is not None and rule.severity is not None:
             return rule.severity
         if check in self.severities:
@@ -81,13 +189,42 @@ class Policy:
         return get(check).severity
 
     def required_keys(self) -> tuple[str, ...]:
-        keys = [k for k in PRESETS[self.preset] if not self._rule_says(k, "required", False)]
-        keys += [k for k, r in self.labels.items() if r.required and k not in keys]
-        return tuple(k for k in keys if not (self.labels.get(k) and self.labels[k].forbidden))
+        return tuple(k for k, r in self.rules.items() if r.required and not r.forbidden)
 
-    def _rule_says(self, key: str, attr: str, value: object) -> bool:
-        rule = self.labels.get(key)
-        return rule is not None and getattr(rule, attr) == value
+    def effective_from(self, label: str | None = None, gate: str | None = None) -> dt.date | None:
+        """The day from which a finding on ``label`` (or ``gate``) counts at its full severity:
+        the rule's own ``effective_on``, else the policy's."""
+        own = None
+        if gate is not None and gate in self.limits:
+            own = self.limits[gate].effective_on
+        elif label is not None and label in self.rules:
+            own = self.rules[label].effective_on
+        return own or self.effective_on
+
+
+def _merge(base: LabelRule, over: LabelRule) -> LabelRule:
+    """``base`` with every field ``over`` sets (differs from the default) taken from ``over``."""
+    import dataclasses
+
+    changes = {
+        f.name: getattr(over, f.name)
+        for f in fields(LabelRule)
+        if f.name != "key" and getattr(over, f.name) != f.default
+    }
+    return dataclasses.replace(base, **changes)
+
+
+def parse_day(text: str, what: str) -> dt.date:
+    """``--date`` / ``MB_CI_DATE`` / the Action's ``date``: a day, ``YYYY-MM-DD``."""
+    value = text.strip()
+    try:
+        if not _DAY.fullmatch(value):  # fromisoformat also takes 20270115 and 2027-W03-5
+            raise ValueError(value)
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise UsageError(
+            f"{what}: {value[:40]!r} is not a date", "write YYYY-MM-DD, e.g. 2027-01-15"
+        ) from None
 
 
 def schema_text() -> str:
@@ -267,10 +404,38 @@ def validate(data: Any, lines: Mapping[tuple[str, ...], int], name: str) -> None
                 f"{error.instance!r} is not a duration: give seconds, or a number with "
                 "s, m, h, d or w (e.g. 90, 5m, 30d)"
             )
+        else:
+            message = _explained(path, error.instance) or message
         if len(message) > MAX_MESSAGE:  # the schema's message quotes the (hostile) value
             message = message[: MAX_MESSAGE - 1] + "…"
         raise PolicyError(_where(name, lines, path) + message)
     _semantic(data, lines, name)
+
+
+def _explained(path: tuple[str, ...], instance: Any) -> str | None:
+    """A one-line fix for the keys whose schema message would not say one: a date, a size, a
+    layer count, a preset name."""
+    import difflib
+
+    if isinstance(instance, (dict, list)):
+        return None
+    text = str(instance)
+    shown = repr(text if len(text) <= 60 else text[:57] + "…")
+    if path and path[-1] == "effective_on":
+        return f"{shown} is not a date: write YYYY-MM-DD, e.g. 2027-01-15"
+    if path and path[0] == "max_layers":
+        return f"{shown} is not a layer count: give a whole number from 0 to 100000"
+    if path and path[0] in GATES:
+        return (
+            f"{shown} is not a size: give bytes, or a number with B, kB, MB, GB, TB, KiB, "
+            "MiB, GiB or TiB (e.g. 500MB, 1.5GiB)"
+        )
+    if path and path[0] == "preset":
+        known = presets.names()
+        near = difflib.get_close_matches(str(instance), known, n=1)
+        hint = f"did you mean '{near[0]}'? " if near else ""
+        return f"{shown} is not a preset ({hint}known: {', '.join(known)})"
+    return None
 
 
 def _duration_schema() -> Any:
@@ -293,6 +458,25 @@ def _semantic(data: Mapping[str, Any], lines: Mapping[tuple[str, ...], int], nam
 
     import regex
 
+    dates: list[tuple[tuple[str, ...], Any]] = [(("effective_on",), data.get("effective_on"))]
+    dates += [
+        (("labels", key, "effective_on"), rule.get("effective_on"))
+        for key, rule in (data.get("labels") or {}).items()
+    ]
+    dates += [
+        ((g, "effective_on"), data[g].get("effective_on"))
+        for g in GATES
+        if isinstance(data.get(g), dict)
+    ]
+    for place, value in dates:
+        if isinstance(value, str):
+            try:
+                dt.date.fromisoformat(value)
+            except ValueError:
+                raise PolicyError(
+                    _where(name, lines, place) + f"{value!r} is not a day of the calendar",
+                    "write YYYY-MM-DD, e.g. 2027-01-15",
+                ) from None
     for check in data.get("checks") or {}:
         if check not in CHECKS:
             near = difflib.get_close_matches(check, list(CHECKS), n=1)
@@ -392,7 +576,9 @@ def _duration(value: Any, lines: Mapping[tuple[str, ...], int], name: str, key: 
     return seconds
 
 
-def build(data: Mapping[str, Any], lines: Mapping[tuple[str, ...], int], name: str) -> Policy:
+def _label_rules(
+    data: Mapping[str, Any], lines: Mapping[tuple[str, ...], int]
+) -> dict[str, LabelRule]:
     labels = {}
     for key, r in (data.get("labels") or {}).items():
         deprecated = r.get("deprecated")
@@ -409,7 +595,44 @@ def build(data: Mapping[str, Any], lines: Mapping[tuple[str, ...], int], name: s
             format=r.get("format"),
             severity=Severity(r["severity"]) if "severity" in r else None,
             line=lines.get(("labels", key)),
+            effective_on=_date(r.get("effective_on")),
+            description=r.get("description"),
         )
+    return labels
+
+
+def _date(value: Any) -> dt.date | None:
+    """A validated ``YYYY-MM-DD`` (``validate`` has named a wrong one with its line)."""
+    return dt.date.fromisoformat(value) if isinstance(value, str) else None
+
+
+def _gates(
+    data: Mapping[str, Any], lines: Mapping[tuple[str, ...], int], name: str
+) -> dict[str, Gate]:
+    gates = {}
+    for key in GATES:
+        raw = data.get(key)
+        if raw is None:
+            continue
+        limit, since = (
+            (raw.get("limit"), raw.get("effective_on")) if isinstance(raw, dict) else (raw, None)
+        )
+        size = values.parse_size(limit)
+        if size is None:  # validate() has said so with the line; a preset file is tested
+            raise PolicyError(_where(name, lines, (key,)) + f"{limit!r} is not a size")
+        gates[key] = Gate(size, _date(since), lines.get((key,)))
+    return gates
+
+
+def preset_names(data: Mapping[str, Any]) -> tuple[str, ...]:
+    """The presets a policy names, in order: one string or a list (default ``oci``)."""
+    raw = data.get("preset", "oci")
+    return (raw,) if isinstance(raw, str) else tuple(dict.fromkeys(raw))
+
+
+def build(data: Mapping[str, Any], lines: Mapping[tuple[str, ...], int], name: str) -> Policy:
+    labels = _label_rules(data, lines)
+    named = preset_names(data)
     git = data.get("git") or {}
     revision = git.get("revision") or {}
     created = git.get("created") or {}
@@ -418,7 +641,11 @@ def build(data: Mapping[str, Any], lines: Mapping[tuple[str, ...], int], name: s
     max_age = created.get("max-age")
     return Policy(
         path=name,
-        preset=data.get("preset", "oci"),
+        preset=next((p for p in named if p in VOCABULARIES), "oci"),
+        presets=named,
+        effective_on=_date(data.get("effective_on")),
+        optional=tuple(str(k) for k in data.get("optional") or ()),
+        gates=_gates(data, lines, name),
         strict=bool(data.get("strict", False)),
         allow=tuple(data.get("allow") or ()),
         annotations=data.get("annotations", "labels"),
@@ -433,4 +660,25 @@ def build(data: Mapping[str, Any], lines: Mapping[tuple[str, ...], int], name: s
             allow_v_prefix=bool(version.get("allow-v-prefix", True)),
         ),
         badges=data.get("badges") or {},
+        provenance=ProvenancePolicy(
+            mode=data.get("provenance", "optional"),
+            min_tier=data.get("provenance_min_tier"),
+            keys=tuple(data.get("provenance_keys") or ()),
+            predicate_types=tuple(
+                data.get("provenance_predicate_types") or ProvenancePolicy.predicate_types
+            ),
+        ),
+        inherited=_inherited(data.get("inherited") or {}),
+        annotation_keys=AnnotationKeys(
+            required=tuple((data.get("annotation-keys") or {}).get("required") or ()),
+            level=(data.get("annotation-keys") or {}).get("level"),
+        ),
+    )
+
+
+def _inherited(data: Mapping[str, Any]) -> InheritedPolicy:
+    return InheritedPolicy(
+        forbid=tuple(data.get("forbid") or ()),
+        allow=tuple(data.get("allow") or ()),
+        lookup=bool(data.get("lookup", True)),
     )

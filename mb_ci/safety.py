@@ -74,9 +74,7 @@ def _looks_like_token(userinfo: str) -> bool:
     letters and digits, while a long account name is words joined by ``-`` or ``_``
     (``firstname-lastname-contractor``), which is no secret."""
     return bool(_TOKENS.fullmatch(userinfo)) or (
-        len(userinfo) >= 20
-        and "." not in userinfo
-        and any(c.isdigit() for c in userinfo)
+        len(userinfo) >= 20 and "." not in userinfo and any(c.isdigit() for c in userinfo)
     )
 
 

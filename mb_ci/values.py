@@ -146,3 +146,41 @@ def parse_duration(value: int | str) -> int | None:
         return value if value >= 0 else None
     m = _DURATION.match(value)
     return int(m.group(1)) * _UNITS[m.group(2)] if m else None
+
+
+# sizes: decimal units are powers of 1000 (as `docker images` and registries print them), binary
+# units powers of 1024; a unit is case-sensitive where the two families would collide
+_SIZE = re.compile(r"^\s*([0-9]{1,12}(?:\.[0-9]{1,6})?)\s*(B|kB|KB|MB|GB|TB|KiB|MiB|GiB|TiB)?\s*$")
+SIZE_UNITS = {
+    "B": 1,
+    "kB": 1000,
+    "KB": 1000,
+    "MB": 1000**2,
+    "GB": 1000**3,
+    "TB": 1000**4,
+    "KiB": 1024,
+    "MiB": 1024**2,
+    "GiB": 1024**3,
+    "TiB": 1024**4,
+}
+
+
+def parse_size(value: object) -> int | None:
+    """Bytes in ``value``: a non-negative int, or a string like ``500MB``, ``1.5GiB``, ``4096``."""
+    from decimal import Decimal
+
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if value >= 0 else None
+    m = _SIZE.match(value) if isinstance(value, str) else None
+    if m is None:
+        return None
+    return int(Decimal(m.group(1)) * SIZE_UNITS[m.group(2) or "B"])
+
+
+def format_size(size: int) -> str:
+    """``size`` bytes for a message: bytes, and MB or MiB as a policy would write them."""
+    if size < 1000:
+        return f"{size} B"
+    return f"{size:,} bytes ({size / 1000**2:.1f} MB, {size / 1024**2:.1f} MiB)"

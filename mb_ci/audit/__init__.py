@@ -38,6 +38,18 @@ def _jsonl(result: AuditResult, options: RenderOptions) -> str:
     return report_jsonl.render(result, options)
 
 
+def _html(result: AuditResult, options: RenderOptions) -> str:
+    from mb_ci.audit import report_html
+
+    return report_html.render(result, options)
+
+
+def _markdown(result: AuditResult, options: RenderOptions) -> str:
+    from mb_ci.audit import report_markdown
+
+    return report_markdown.render(result, options)
+
+
 FORMATS: dict[str, Reporter[AuditResult]] = {
     f.name: f
     for f in (
@@ -45,5 +57,7 @@ FORMATS: dict[str, Reporter[AuditResult]] = {
         Reporter("json", _json, "the mb-ci/audit envelope (what --merge reads)"),
         Reporter("csv", _csv, "one row per image"),
         Reporter("jsonl", _jsonl, "one JSON object per image, streamed as judged, then a summary"),
+        Reporter("html", _html, "one self-contained page: summary, badges, a filterable table"),
+        Reporter("markdown", _markdown, "headline numbers and the failing rows (job summary)"),
     )
 }

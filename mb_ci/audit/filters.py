@@ -11,7 +11,18 @@ from mb_ci.audit.model import AuditRow
 from mb_ci.errors import UsageError
 from mb_ci.facts import urls
 
-WHERE_KEYS = ("revision", "source", "version", "created", "container", "reference")
+WHERE_KEYS = (
+    "revision",
+    "source",
+    "version",
+    "created",
+    "container",
+    "reference",
+    "namespace",
+    "workload",
+    "tier",
+)
+TIERS = ("signed", "builder-verified", "builder-hint", "label-only")
 
 
 def parse_shard(spec: str) -> tuple[int, int]:
@@ -60,6 +71,10 @@ def parse_where(spec: str) -> tuple[str, str]:
         raise UsageError(
             f"--where {spec}: unknown key '{key}'",
             f"use one of {', '.join(WHERE_KEYS)}, or a full label key",
+        )
+    if key == "tier" and value not in TIERS:
+        raise UsageError(
+            f"--where {spec}: unknown tier '{value}'", f"use one of {', '.join(TIERS)}"
         )
     if key == "revision" and not values.is_git_sha(value.removesuffix("-dirty")):
         raise UsageError(
@@ -117,6 +132,13 @@ def _where_holds(row: AuditRow, key: str, wanted: str) -> bool:
         return row.container == wanted
     if key == "reference":
         return row.reference == wanted
+    if key == "namespace":
+        return row.kubernetes.get("namespace") == wanted
+    if key == "workload":  # Deployment/web, or web of any kind
+        workload = row.kubernetes.get("workload") or ""
+        return wanted in (workload, workload.partition("/")[2])
+    if key == "tier":
+        return row.tier == wanted
     if "." in key:
         return row.labels.get(key) == wanted
     value = row.concepts.get(key)

@@ -10,7 +10,7 @@ from itertools import islice
 from typing import Any
 
 from mb_ci.errors import EXIT_FINDINGS, EXIT_INSPECT, EXIT_OK, MbCiError
-from mb_ci.models import CiFacts, Finding, GitFacts, ImageFacts, Severity
+from mb_ci.models import CiFacts, Finding, GitFacts, ImageFacts, PlatformFacts, Severity
 from mb_ci.policy import Policy
 from mb_ci.vocab import CONCEPTS
 
@@ -26,6 +26,8 @@ class Target:
     reference: str
     container: str | None = None
     dangling: bool = False
+    # namespace, workload, pod, container, kind, spec_image, image_id, phase, started
+    kubernetes: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,8 @@ class AuditRow:
     findings: tuple[Finding, ...] = ()
     error: str | None = None
     dangling: bool = False
+    kubernetes: Mapping[str, str] = field(default_factory=dict)
+    tier: str | None = None  # the revision label's trust tier (mb_ci/provenance); None: unjudged
 
     @property
     def errors(self) -> int:
@@ -153,8 +157,9 @@ def judge(
     strict: bool = False,
     now: dt.datetime | None = None,
 ) -> AuditRow:
-    from mb_ci.pipeline import check
+    from mb_ci.pipeline import check, with_provenance
 
+    image = with_provenance(image, policy)
     result = check(image, git, ci, policy, now)
     errors = any(f.severity is Severity.ERROR for f in result.findings)
     warnings = any(f.severity is Severity.WARNING for f in result.findings)
@@ -170,11 +175,27 @@ def judge(
         labels=dict(first.labels) if first else {},
         findings=result.findings,
         dangling=target.dangling,
+        kubernetes=target.kubernetes,
+        tier=revision_tier(first),
     )
 
 
+def revision_tier(platform: PlatformFacts | None) -> str | None:
+    """The tier of the platform's revision label (either vocabulary); ``None`` unjudged."""
+    if platform is None or platform.provenance is None:
+        return None
+    key = next((k for k in CONCEPTS["revision"] if k in platform.labels), None)
+    return platform.provenance.tier_of(key) if key else "label-only"
+
+
 def unreadable(target: Target, error: MbCiError) -> AuditRow:
-    return AuditRow(target.reference, "unreadable", target.container, error=str(error))
+    return AuditRow(
+        target.reference,
+        "unreadable",
+        target.container,
+        error=str(error),
+        kubernetes=target.kubernetes,
+    )
 
 
 def each(
@@ -249,9 +270,16 @@ def row_dict(row: AuditRow) -> dict[str, Any]:
         "warnings": row.warnings,
         "dangling": row.dangling,
         "no_origin": row.no_origin,
+        "tier": row.tier,
         "error": redact(row.error) if row.error else None,
         "labels": {k: redact(v) for k, v in sorted(row.labels.items())},
         "findings": [f.redacted_dict() for f in row.findings],
+        # only for a pod's container (audit --kubernetes)
+        **(
+            {"kubernetes": {k: redact(v) for k, v in row.kubernetes.items()}}
+            if row.kubernetes
+            else {}
+        ),
     }
 
 
@@ -283,4 +311,8 @@ def row_from_dict(data: Mapping[str, Any]) -> AuditRow:
         findings=findings,
         error=data.get("error"),
         dangling=bool(data.get("dangling")),
+        kubernetes={
+            str(k): str(v) for k, v in (data.get("kubernetes") or {}).items() if v is not None
+        },
+        tier=data.get("tier"),
     )

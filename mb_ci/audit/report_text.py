@@ -24,15 +24,20 @@ def _notes(row: AuditRow) -> str:
     return ", ".join(notes)
 
 
-def _cells(row: AuditRow, with_container: bool) -> list[str]:
+def _cells(
+    row: AuditRow, with_container: bool, kube: bool = False, with_tier: bool = False
+) -> list[str]:
     revision = row.concepts.get("revision") or "-"
     cells = [safe(row.container or "-", 40)] if with_container else []
+    if kube:  # audit --kubernetes: the workload the container belongs to
+        cells.append(safe(row.kubernetes.get("workload") or "-", 40))
     cells += [
         safe(row.reference, 60),
         _short(safe(revision, None)),
         safe(row.concepts.get("source") or "-", 50),
         safe(row.concepts.get("version") or "-", 20),
         safe(row.concepts.get("created") or "-", 25),
+        *([row.tier or "-"] if with_tier else []),
         row.verdict,
         _notes(row),
     ]
@@ -59,16 +64,24 @@ def summary_line(summary: Summary, shown: int | None = None) -> str:
 
 def render(result: AuditResult, options: RenderOptions) -> str:
     with_container = any(r.container for r in result.rows)
-    header = (["CONTAINER"] if with_container else []) + [
-        "IMAGE",
-        "REVISION",
-        "SOURCE",
-        "VERSION",
-        "CREATED",
-        "VERDICT",
-        "NOTES",
-    ]
-    table = [header] + [_cells(r, with_container) for r in result.rows]
+    kube = any(r.kubernetes for r in result.rows)
+    # the revision's trust tier, once any image carries a provenance that backs something
+    with_tier = any(r.tier not in (None, "label-only") for r in result.rows)
+    header = (
+        (["CONTAINER"] if with_container else [])
+        + (["WORKLOAD"] if kube else [])
+        + [
+            "IMAGE",
+            "REVISION",
+            "SOURCE",
+            "VERSION",
+            "CREATED",
+            *(["TIER"] if with_tier else []),
+            "VERDICT",
+            "NOTES",
+        ]
+    )
+    table = [header] + [_cells(r, with_container, kube, with_tier) for r in result.rows]
     widths = [max(len(line[i]) for line in table) for i in range(len(header))]
     lines = []
     for n, line in enumerate(table):

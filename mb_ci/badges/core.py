@@ -16,7 +16,8 @@ from mb_ci.safety import redact
 from mb_ci.values import parse_rfc3339
 from mb_ci.vocab import LS, OCI
 
-KINDS = ("image", "version", "commit", "license", "created")
+KINDS = ("image", "version", "commit", "license", "created", "provenance")
+DEFAULT_ORDER = KINDS[:5]  # the provenance badge is asked for by name
 STYLES = ("shields", "svg")
 MARKUPS = ("markdown", "html", "rst")
 SIZE_UNITS = ("MB", "MiB")
@@ -26,6 +27,7 @@ COLORS: Mapping[str, str] = {
     "commit": "fe7d37",
     "license": "97ca00",
     "created": "9f9f9f",
+    "provenance": "8250df",
 }
 LABEL_COLOR = "555555"
 MAX_LENGTH = 40
@@ -55,7 +57,7 @@ _MD_ENTITY = {"<": "&lt;", ">": "&gt;", "&": "&amp;", '"': "&quot;", "'": "&#39;
 class Settings:
     """How badges look and link: from the policy's ``badges`` section and the command line."""
 
-    order: tuple[str, ...] = KINDS
+    order: tuple[str, ...] = DEFAULT_ORDER
     style: str = "shields"
     svg_dir: str = ".github/badges"
     size_unit: str = "MB"
@@ -267,10 +269,44 @@ def build(
                 badges.append(Badge(kind, kind, kind, text, color))
             else:
                 notes.append("created: no org.opencontainers.image.created label")
+        elif kind == "provenance":
+            found = _provenance_badge(first, revision, host, values, settings)
+            if isinstance(found, str):
+                notes.append(found)
+            else:
+                badges.append(found)
         elif kind in ("version", "commit"):
             key = "version" if kind == "version" else "revision"
             notes.append(f"{kind}: no org.opencontainers.image.{key} label")
     return tuple(badges), tuple(notes)
+
+
+def _provenance_badge(
+    first: PlatformFacts,
+    revision: str | None,
+    host: str,
+    values: Mapping[str, str],
+    settings: Settings,
+) -> Badge | str:
+    """The revision's trust tier and short commit (``builder-verified a1b2c3d``), or a note."""
+    prov = first.provenance
+    if prov is None or not prov.present:
+        return "provenance: the image carries no provenance attestation this source can read"
+    keys = (OCI + "revision", LS + "vcs-ref")
+    key = next((k for k in keys if k in first.labels), None)
+    tier = prov.tier_of(key) if key else "label-only"
+    sha = (revision or "").lower()
+    ok = bool(_SHA.match(sha)) and tier != "label-only"
+    link = _link("commit", host, {**values, "revision": sha, "short": sha[:7]}, settings)
+    message = f"{tier} {sha[:7]}" if ok else tier
+    return Badge(
+        "provenance",
+        "provenance",
+        "provenance",
+        message,
+        settings.colors["provenance"],
+        link if ok else None,
+    )
 
 
 def shields_escape(text: str) -> str:

@@ -106,6 +106,8 @@ def plan(image_ref: str, options: BadgeOptions, facts: ImageFacts | None = None)
     if facts is None:
         facts = pipeline.inspect(image_ref, options.source)
     facts = select_platforms(facts, options.source.platforms)
+    if "provenance" in settings.order:
+        facts = pipeline.with_provenance(facts, pipeline.load_policy(options.repo, options.policy))
     badges, notes = build(
         facts, settings, _tags(options, facts) if "version" in settings.order else ()
     )

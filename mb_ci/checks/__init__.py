@@ -2,16 +2,31 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from mb_ci.checks.base import Findings
-from mb_ci.checks.git import check_git
+from mb_ci.checks.gates import check_gates
+from mb_ci.checks.git import check_event, check_git
 from mb_ci.checks.labels import check_labels, same_value
-from mb_ci.models import CiFacts, Finding, GitFacts, ImageFacts, PlatformFacts
+from mb_ci.checks.provenance import check_provenance
+from mb_ci.models import (
+    BaseImage,
+    CiFacts,
+    Finding,
+    GitFacts,
+    ImageFacts,
+    LicenceFacts,
+    PlatformFacts,
+)
 from mb_ci.policy import Policy
 from mb_ci.vocab import CONCEPTS, OCI, concept_of
+
+if TYPE_CHECKING:
+    from mb_ci.dockerfile.parse import FinalStage
 
 __all__ = ["CheckResult", "check_image", "effective_labels"]
 
@@ -44,8 +59,17 @@ def check_image(
     ci: CiFacts,
     policy: Policy,
     now: dt.datetime | None = None,
+    declared: FinalStage | None = None,
+    bases: Mapping[str | None, BaseImage] | None = None,
+    licence: LicenceFacts | None = None,
 ) -> CheckResult:
+    """Every check of one image; ``declared`` is the Dockerfile's final stage (``--dockerfile``)
+    whose ``LABEL`` values the image's labels are compared with; ``bases`` are the base images
+    found for each platform (by platform name), for ``label-inherited``; ``licence`` is what the
+    checkout's licence files say, for ``licence-matches-repo``."""
     now = now or dt.datetime.now(dt.timezone.utc)
+    if policy.as_of is None:  # `effective_on` is judged as of the day of the check's clock
+        policy = dataclasses.replace(policy, as_of=now.date())
     findings: list[Finding] = []
     checked: list[str] = []
     matched: str | None = None
@@ -56,15 +80,44 @@ def check_image(
         check_labels(labels, out)
         if policy.annotations in ("both", "either"):
             _annotations_agree(image, platform, policy.annotations, out)
+        from mb_ci.checks.parity import check_parity
+
+        check_parity(image, platform, out)
         matched = check_git(labels, git, ci, now, out) or matched
+        check_gates(image, platform, out)
+        check_provenance(platform, labels, out)
+        if declared is not None:
+            from mb_ci.checks.declared import check_declared
+
+            check_declared(declared, platform.labels, out)
+        if licence is not None:
+            from mb_ci.checks.licence import check_licence
+
+            check_licence(labels, licence, out)
+        base = (bases or {}).get(platform.platform)
+        if base is not None:
+            from mb_ci.checks.inheritance import check_inherited
+
+            lines = {} if declared is None else _own_lines(declared)
+            check_inherited(platform, base, lines, out)
         findings.extend(out.items)
         checked.extend(c for c in out.checked if c not in checked)
+    out = Findings(policy)
+    first = image.platforms[0] if image.platforms else None
+    check_event(first.labels if first else {}, git, ci, out)
+    findings.extend(out.items)
+    checked.extend(c for c in out.checked if c not in checked)
     if multi:
         out = Findings(policy)
         _platforms_agree(image, out)
         findings.extend(out.items)
         checked.extend(c for c in out.checked if c not in checked)
     return CheckResult(tuple(findings), matched, tuple(checked))
+
+
+def _own_lines(final: FinalStage) -> dict[str, int]:
+    """The keys the final stage's build sets (its own LABELs and its parent stages'), with lines."""
+    return {k: f.line for k, f in final.labels.items() if not f.onbuild}
 
 
 def _annotations_agree(

@@ -33,12 +33,25 @@ class Findings:
         actual: str | None = None,
         severity: Severity | None = None,
         line: int | None = None,
+        gate: str | None = None,
         **detail: str,
     ) -> None:
         self.ran(check)
         sev = severity if severity is not None else self.policy.severity(check, label)
         if sev is Severity.OFF:
             return
+        since = self.policy.effective_from(label, gate)
+        if since is not None:
+            detail["effective_on"] = since.isoformat()
+            # a rule that is not in force yet warns, and says from when it fails (the
+            # Enterprise Contract's `effective_on`); the day is the policy's `as_of`, an input
+            if (
+                sev is Severity.ERROR
+                and self.policy.as_of is not None
+                and self.policy.as_of < since
+            ):
+                sev = Severity.WARNING
+                message = f"{message} (fails from {since.isoformat()})"
         self.items.append(
             Finding(check, sev, message, label, expected, actual, self.platform, line, detail)
         )

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 
 from mb_ci import vocab
 from mb_ci.checks.base import Findings
+from mb_ci.checks.gates import before_build
 from mb_ci.checks.labels import check_labels
 from mb_ci.dockerfile.parse import PLATFORM_ARGS, FinalStage, LabelFact
 from mb_ci.dockerfile.words import is_parameter
@@ -55,6 +56,7 @@ def check_dockerfile(
     _build_time(facts, extra)
     _scope(final, extra)
     _keys(facts, policy, {f.label for f in kept if f.check == "label-unknown"}, extra)
+    before_build(extra)
     kept.extend(_placed(f, final) for f in extra.items)
     checked = [*out.checked, *(c for c in extra.checked if c not in out.checked)]
     return tuple(sorted(kept, key=lambda f: (f.line or 0, -f.severity.rank))), tuple(checked)
@@ -176,7 +178,7 @@ def _keys(
 ) -> None:
     out.ran("dockerfile-unknown-key")
     for key in facts:
-        if key in vocab.KNOWN_KEYS or key in policy.labels or key in reported:
+        if key in vocab.KNOWN_KEYS or key in policy.rules or key in reported:
             continue
         if not vocab.in_vocabulary(key) and not _NEAR_LENGTH[0] <= len(key) <= _NEAR_LENGTH[1]:
             continue  # too short or too long to be a near miss: spare difflib the work

@@ -380,3 +380,66 @@ def _version_basis(
     if sha is None or same_commit(sha, git.head):
         return None
     return Basis(_WHAT.get(matched, matched), sha, None)
+
+
+# the variable each CI system names the commit it built in
+CI_SHA_VARIABLES = {
+    "github": "GITHUB_SHA",
+    "gitlab": "CI_COMMIT_SHA",
+    "azure": "BUILD_SOURCEVERSION",
+    "bitbucket": "BITBUCKET_COMMIT",
+    "circleci": "CIRCLE_SHA1",
+    "buildkite": "BUILDKITE_COMMIT",
+    "jenkins": "GIT_COMMIT",
+}
+
+
+def check_event(
+    labels: Mapping[str, str], git: GitFacts | None, ci: CiFacts, out: Findings
+) -> None:
+    """``event-vs-checkout``: HEAD is one of the commits CI names, or a merge of one of them.
+
+    On a pull request CI names several commits, and the checkout may be any of them: GitHub's
+    ``pull_request`` names the merge commit in ``GITHUB_SHA`` and ``actions/checkout`` with
+    ``ref: ${{ github.event.pull_request.head.sha }}`` checks out the head; ``pull_request_target``
+    and ``workflow_run`` check out the base branch (``GITHUB_SHA``) and name the head in the
+    payload. Jenkins' merge strategy and Bitbucket's pull-request clone merge the target into
+    the commit CI names, in the checkout itself: HEAD is then a merge whose parent it is.
+    """
+    if git is None or not ci.named:
+        return
+    out.ran("event-vs-checkout")
+    if any(same_commit(sha, git.head) for sha in ci.named):
+        return
+    head = git.commit(git.head)
+    if (
+        head is not None
+        and head.is_merge
+        and any(same_commit(sha, parent) for sha in ci.named for parent in head.parents)
+    ):
+        return
+    variable = CI_SHA_VARIABLES.get(ci.provider or "", "its commit variable")
+    built = ci.sha or ci.pr_head_sha or ci.pr_merge_sha or ""
+    if ci.provider == "github":
+        cause = (
+            "a workflow_dispatch run with a ref, or actions/checkout with `ref:`"
+            if ci.event == "workflow_dispatch"
+            else "actions/checkout with `ref:`, or a step that checked out or committed "
+            "another commit"
+        )
+    else:
+        cause = "the job checked out (or committed) another commit than the one CI names"
+    key = next(
+        (k for k in vocab.CONCEPTS["revision"] if k in labels), vocab.CONCEPTS["revision"][0]
+    )
+    named = " / ".join(ci.named)
+    out.add(
+        "event-vs-checkout",
+        f"{ci.provider or 'CI'} says it built {named} ({variable}"
+        f"{', ' + ci.event if ci.event else ''}) but the checkout's HEAD is {git.head}; "
+        f"likely cause: {cause}. Labels are compared with HEAD",
+        label=key,
+        expected=built,
+        actual=git.head,
+        variable=variable,
+    )

@@ -26,12 +26,13 @@ def check_labels(labels: Mapping[str, str], out: Findings) -> None:
             state = "is empty" if value is not None else "is missing"
             out.add(
                 "label-required",
-                f"required label {key} {state}{hint}",
+                f"required label {key} {state}{hint}{_about(policy.rules.get(key))}",
                 label=key,
                 actual=value,
-                line=_line(policy.labels.get(key)),
+                line=_line(policy.rules.get(key)),
             )
-    for key, rule in policy.labels.items():
+    _optional(labels, out)
+    for key, rule in policy.rules.items():
         if key in labels:
             _rule(key, labels[key], rule, out)
     out.ran("label-credentials")
@@ -45,6 +46,30 @@ def check_labels(labels: Mapping[str, str], out: Findings) -> None:
 
 def _line(rule: LabelRule | None) -> int | None:
     return rule.line if rule else None
+
+
+def _about(rule: LabelRule | None) -> str:
+    """The rule's ``description``, quoted in its findings as the Enterprise Contract does."""
+    return f" ({rule.description.strip()})" if rule and rule.description else ""
+
+
+def _optional(labels: Mapping[str, str], out: Findings) -> None:
+    policy = out.policy
+    required = set(policy.required_keys())
+    keys = [k for k in policy.optional_keys if k not in required]
+    if keys:
+        out.ran("label-optional")
+    for key in keys:
+        value = labels.get(key)
+        if value is None or not value.strip():
+            state = "is empty" if value is not None else "is missing"
+            out.add(
+                "label-optional",
+                f"optional label {key} {state}{_about(policy.rules.get(key))}",
+                label=key,
+                actual=value,
+                line=_line(policy.rules.get(key)),
+            )
 
 
 def _rule(key: str, value: str, rule: LabelRule, out: Findings) -> None:
@@ -99,7 +124,7 @@ def _rule(key: str, value: str, rule: LabelRule, out: Findings) -> None:
         elif not verdict:
             out.add(
                 "label-pattern",
-                f"label {key} does not match the policy's pattern",
+                f"label {key} does not match the policy's pattern{_about(rule)}",
                 label=key,
                 expected=rule.pattern,
                 actual=value,
@@ -134,7 +159,7 @@ def _strict(labels: Mapping[str, str], out: Findings) -> None:
     out.ran("label-unknown")
     policy = out.policy
     for key in labels:
-        if key in vocab.KNOWN_KEYS or key in policy.labels:
+        if key in vocab.KNOWN_KEYS or key in policy.rules or key in policy.optional_keys:
             continue
         if any(fnmatch.fnmatchcase(key, pat) for pat in policy.allow):
             continue

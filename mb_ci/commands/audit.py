@@ -5,17 +5,20 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import TYPE_CHECKING, TextIO
 
 from mb_ci.audit import FORMATS
 from mb_ci.commands import COMMANDS
+from mb_ci.commands.common import add_date
 
 if TYPE_CHECKING:
     from mb_ci.audit.filters import Filters
     from mb_ci.audit.model import AuditResult, AuditRow
+    from mb_ci.models import ImageFacts
     from mb_ci.output import OutputOptions
+    from mb_ci.sources.kubernetes import PodContainer
 
 NAME = "audit"
 HELP = COMMANDS[NAME]
@@ -41,6 +44,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     what.add_argument(
         "--all-tags", action="store_true", help="expand each docker://REGISTRY/REPO to its tags"
     )
+    kube = parser.add_argument_group("a Kubernetes cluster's pods (--kubernetes)")
+    kube.add_argument(
+        "--kubernetes",
+        action="store_true",
+        help="audit what the pods run: each container's imageID, grouped by workload",
+    )
+    kube.add_argument(
+        "--pods",
+        metavar="FILE",
+        help="the JSON of kubectl get pods -A -o json ('-': stdin); without it, kubectl is run",
+    )
+    kube.add_argument("--context", metavar="NAME", help="kubectl's --context (when run)")
+    kube.add_argument(
+        "--namespace", metavar="NAME", help="kubectl's --namespace (when run; default: all)"
+    )
     what.add_argument("--shard", metavar="N/M", help="audit only shard N of M (CI matrix jobs)")
     what.add_argument(
         "--merge",
@@ -55,7 +73,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=[],
         metavar="KEY=VALUE",
         help="revision=SHA (any >=7-digit abbreviation), source=URL (any spelling), version=, "
-        "container=, reference=, or a full label key (repeatable; all must hold)",
+        "container=, reference=, namespace=, workload= (Kubernetes), tier= (the revision "
+        "label's trust tier: signed, builder-verified, builder-hint, label-only), or a full "
+        "label key (repeatable; all must hold)",
     )
     which.add_argument("--since", metavar="WHEN", help="created at or after WHEN (time, date, 7d)")
     which.add_argument("--until", metavar="WHEN", help="created at or before WHEN")
@@ -76,6 +96,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--no-git", action="store_true", help="judge the policy only, even inside a checkout"
     )
     out.add_argument("--strict", action="store_true", help="warnings fail too")
+    add_date(out)
     out.add_argument(
         "--report-only", action="store_true", help="exit 0 whatever the findings (still 2 on usage)"
     )
@@ -125,7 +146,7 @@ def run(args: argparse.Namespace) -> int:
     if args.jobs < 1 or args.jobs > 256:
         raise UsageError(f"--jobs {args.jobs}: expected 1 to 256")
     if args.merge:
-        if args.images or args.running or args.from_file or shard:
+        if args.images or args.running or args.from_file or shard or args.kubernetes:
             raise UsageError("--merge combines reports; give no references, --running or --shard")
         from mb_ci.audit import merge as audit_merge
 
@@ -152,7 +173,7 @@ def _audit(
 ) -> tuple[AuditResult, int | None]:
     """The audited result, or with ``--format jsonl`` the streamed result and its exit code."""
     from mb_ci.audit import filters as audit_filters
-    from mb_ci.audit import fleet
+    from mb_ci.audit import fleet, kubernetes
     from mb_ci.audit import model as audit
     from mb_ci.commands.common import policy_for, source_options
     from mb_ci.errors import UsageError
@@ -167,8 +188,11 @@ def _audit(
     refs = list(args.images)
     for path in args.from_file:
         refs.extend(fleet.read_reference_file(path))
-    if not refs and not args.running:
-        raise UsageError("nothing to audit", "give references, --from-file FILE or --running")
+    pods = _pods(args)
+    if not refs and not args.running and pods is None:
+        raise UsageError(
+            "nothing to audit", "give references, --from-file FILE, --running or --kubernetes"
+        )
     options = source_options(args)
     policy = policy_for(args)
     # not a checkout: the audit judges the policy only
@@ -181,7 +205,10 @@ def _audit(
         policy=policy.path,
         filters=filters.describe(),
     )
-    inspector = fleet.Inspector(options, args.manifest_requests)
+    if pods is not None:
+        inspector: fleet.Inspector = kubernetes.PodInspector(pods, options, args.manifest_requests)
+    else:
+        inspector = fleet.Inspector(options, args.manifest_requests)
     try:
         if args.all_tags:
             refs = inspector.expand_all_tags(refs)
@@ -189,16 +216,26 @@ def _audit(
         del refs
         if args.running:
             targets = inspector.running_targets() + targets
+        if pods is not None:
+            targets = kubernetes.targets(pods) + targets
         if shard is not None:
             targets = [
                 t for t in targets if audit_filters.in_shard(t.container or t.reference, shard)
             ]
         progress = None if args.quiet else Progress(sys.stderr)
+
+        def judge(t: audit.Target, image: ImageFacts) -> AuditRow:
+            return audit.judge(t, image, git, ci, policy, args.strict)
+
+        decide: Callable[[audit.Target, ImageFacts], AuditRow] = judge
+
+        if isinstance(inspector, kubernetes.PodInspector):
+            decide = inspector.decide(decide, policy, args.strict)
         rows = _closing(
             audit.each(
                 targets,
                 inspector,
-                lambda t, image: audit.judge(t, image, git, ci, policy, args.strict),
+                decide,
                 args.jobs,
                 progress,
             ),
@@ -217,6 +254,27 @@ def _audit(
         rows=tuple(r for r in every if audit_filters.matches(r, filters)),
         summary=audit.Summary.of(every),
     ), None
+
+
+def _pods(args: argparse.Namespace) -> list[PodContainer] | None:
+    """The containers of ``--kubernetes``: ``--pods FILE|-``, or what kubectl prints."""
+    from mb_ci.errors import UsageError
+
+    if not args.kubernetes:
+        if args.pods or args.context or args.namespace:
+            raise UsageError("--pods, --context and --namespace go with --kubernetes")
+        return None
+    from mb_ci.sources import kubernetes
+
+    if args.pods:
+        if args.pods == "-" and ("-" in args.from_file or args.password_stdin):
+            raise UsageError("--pods - and another option both want standard input")
+        if args.context or args.namespace:
+            raise UsageError("--context and --namespace choose what kubectl lists; not with --pods")
+        return kubernetes.parse_pods(kubernetes.read_pods(args.pods), f"--pods {args.pods}")
+    return kubernetes.parse_pods(
+        kubernetes.run_kubectl(args.context, args.namespace), "kubectl get pods"
+    )
 
 
 def _closing(rows: Iterator[AuditRow], progress: Progress | None) -> Iterator[AuditRow]:

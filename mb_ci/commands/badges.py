@@ -7,7 +7,7 @@ import difflib
 import os
 import sys
 
-from mb_ci.badges.core import KINDS, MARKUPS, SIZE_UNITS, STYLES
+from mb_ci.badges.core import DEFAULT_ORDER, KINDS, MARKUPS, SIZE_UNITS, STYLES
 from mb_ci.badges.plan import BadgeOptions, Plan, apply, plan, stale
 from mb_ci.commands import COMMANDS
 from mb_ci.commands.common import (
@@ -39,7 +39,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--only",
         metavar="KINDS",
-        help=f"comma-separated badges in order (default: the policy's, else {','.join(KINDS)})",
+        help=f"comma-separated badges in order, of {','.join(KINDS)} (default: the policy's, "
+        f"else {','.join(DEFAULT_ORDER)})",
     )
     group.add_argument("--size-unit", choices=SIZE_UNITS, help="MB (powers of 1000) or MiB")
     group.add_argument("--readme", metavar="FILE", help="update the marker block in FILE")

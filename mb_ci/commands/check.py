@@ -11,6 +11,7 @@ from mb_ci.commands.common import (
     add_common,
     add_image_argument,
     add_source_options,
+    day_of,
     output_options,
     source_options,
 )
@@ -36,6 +37,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="the Dockerfile that report locations point at (SARIF, Code Quality, annotations; "
         "default: Dockerfile at the checkout root when present; $MB_CI_DOCKERFILE)",
     )
+    parser.add_argument(
+        "--target",
+        default=os.environ.get("MB_CI_TARGET") or None,
+        metavar="STAGE",
+        help="the Dockerfile stage the image was built from (docker build --target); "
+        "default: the last stage; $MB_CI_TARGET",
+    )
+    parser.add_argument(
+        "--base",
+        default=os.environ.get("MB_CI_BASE") or None,
+        metavar="REF",
+        help="the image this one was built FROM, for label-inherited (any IMAGE form; $MB_CI_BASE)",
+    )
+    parser.add_argument(
+        "--no-base-lookup",
+        action="store_true",
+        help="never read a base image (no engine or registry access beyond the image itself)",
+    )
     add_common(parser)
     add_source_options(parser)
 
@@ -55,6 +74,10 @@ def check_options(args: argparse.Namespace) -> CheckOptions:
         repo=args.repo,
         policy=args.policy,
         dockerfile=args.dockerfile,
+        target=args.target,
+        base=args.base,
+        no_base_lookup=args.no_base_lookup,
         no_git=args.no_git,
         source=source_options(args),
+        date=day_of(args),
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import os
 import sys
 
@@ -46,12 +47,31 @@ def add_common(parser: argparse.ArgumentParser) -> None:
         help="the git checkout (default: the current directory; $MB_CI_REPO)",
     )
     group.add_argument("--strict", action="store_true", help="fail on warnings too")
+    add_date(group)
     group.add_argument(
         "-v",
         "--verbose",
         action="store_true",
         help="more detail (CI commit used, remote normalisation); never secrets",
     )
+
+
+def add_date(group: argparse._ActionsContainer) -> None:
+    group.add_argument(
+        "--date",
+        default=os.environ.get("MB_CI_DATE"),
+        metavar="YYYY-MM-DD",
+        help="judge the policy as of this day: rules whose `effective_on` is later only warn "
+        "(default: today, UTC; $MB_CI_DATE)",
+    )
+
+
+def day_of(args: argparse.Namespace) -> dt.date | None:
+    """``--date`` (or ``MB_CI_DATE``) as a day; a wrong one is a usage error (exit 2)."""
+    from mb_ci.policy import parse_day
+
+    text = getattr(args, "date", None)
+    return parse_day(text, "--date") if text else None
 
 
 def add_image_argument(parser: argparse.ArgumentParser) -> None:
@@ -127,7 +147,7 @@ def source_options(args: argparse.Namespace) -> SourceOptions:
 def policy_for(args: argparse.Namespace) -> Policy:
     from mb_ci.pipeline import load_policy
 
-    return load_policy(args.repo, args.policy)
+    return load_policy(args.repo, args.policy, day_of(args))
 
 
 def output_options(args: argparse.Namespace) -> OutputOptions:

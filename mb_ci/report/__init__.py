@@ -77,6 +77,18 @@ def _github(report: Report, options: RenderOptions) -> str:
     return github.render(report, options)
 
 
+def _html(report: Report, options: RenderOptions) -> str:
+    from mb_ci.report import html
+
+    return html.render(report, options)
+
+
+def _markdown(report: Report, options: RenderOptions) -> str:
+    from mb_ci.report import summary
+
+    return summary.render(report, options)
+
+
 REPORTERS: dict[str, Reporter[Report]] = {
     r.name: r
     for r in (
@@ -86,6 +98,8 @@ REPORTERS: dict[str, Reporter[Report]] = {
         Reporter("junit", _junit, "JUnit XML for test dashboards"),
         Reporter("codequality", _codequality, "GitLab Code Quality"),
         Reporter("github", _github, "GitHub workflow annotations"),
+        Reporter("html", _html, "one self-contained HTML page"),
+        Reporter("markdown", _markdown, "the job summary's Markdown (a PR comment, a wiki)"),
     )
 }
 AUTO = "auto"

@@ -6,9 +6,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from mb_ci import __version__
-from mb_ci.models import Finding, GitFacts, ImageFacts, Report
+from mb_ci.models import Finding, GitFacts, ImageFacts, PlatformFacts, Report
 from mb_ci.report import RenderOptions
 from mb_ci.report.locations import place
+from mb_ci.report.tiers import finding_tier, label_tiers
 from mb_ci.safety import json_dumps, redact
 
 ENVELOPE_VERSION = 1
@@ -35,10 +36,19 @@ def image_dict(image: ImageFacts) -> dict[str, Any]:
                 "annotations": _clean(p.annotations),
                 "layers": p.layer_count,
                 "compressed_size": p.compressed_size,
+                **_provenance(p),
             }
             for p in image.platforms
         ],
     }
+
+
+def _provenance(p: PlatformFacts) -> dict[str, Any]:
+    """``provenance`` and ``tiers`` (per label), present once provenance was judged."""
+    tiers = label_tiers(p)
+    if p.provenance is None or tiers is None:
+        return {}
+    return {"provenance": p.provenance.summary(), "tiers": dict(sorted(tiers.items()))}
 
 
 def git_dict(git: GitFacts) -> dict[str, Any]:
@@ -62,6 +72,9 @@ def finding_dict(finding: Finding, report: Report | None = None) -> dict[str, An
     data = finding.redacted_dict()
     if report is not None:
         data["file"], data["line"] = place(finding, report)
+        tier = finding_tier(finding, report)
+        if tier is not None:
+            data["tier"] = tier
     return data
 
 

@@ -19,6 +19,7 @@ from mb_ci.catalog import CHECKS
 from mb_ci.models import Finding, Report, Severity
 from mb_ci.report import RenderOptions
 from mb_ci.report.locations import place
+from mb_ci.report.tiers import label_tiers
 from mb_ci.safety import safe
 
 ALL_PLATFORMS = "all platforms"
@@ -97,7 +98,12 @@ def _testsuite(
         timestamp=timestamp(options),
         hostname=hostname(options),
     )
-    ET.SubElement(suite, "properties")
+    props = ET.SubElement(suite, "properties")
+    platforms = report.image.platforms if report.image is not None else ()
+    platform = next((p for p in platforms if p.name == name), None)
+    # the trust tier of each label (mb_ci/provenance), once provenance was judged
+    for key, tier in sorted((label_tiers(platform) or {}).items() if platform else ()):
+        ET.SubElement(props, "property", name=f"tier:{safe(key)}", value=tier)
     failures = 0
     passing: list[str] = []
     for check in checks:

@@ -12,6 +12,7 @@ from mb_ci.catalog import CHECKS, CheckInfo
 from mb_ci.models import Finding, Report, Severity
 from mb_ci.report import RenderOptions
 from mb_ci.report.locations import place
+from mb_ci.report.tiers import finding_tier
 from mb_ci.safety import json_dumps, printable, redact
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -124,6 +125,7 @@ def result(
             ("platform", finding.platform),
             ("expected", finding.expected),
             ("actual", finding.actual),
+            ("tier", finding_tier(finding, report)),
         )
         if value is not None
     }

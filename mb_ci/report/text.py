@@ -7,6 +7,7 @@ from collections import defaultdict
 from mb_ci.models import Finding, Report, Severity
 from mb_ci.report import RenderOptions
 from mb_ci.report.locations import place
+from mb_ci.report.tiers import describe, label_tiers
 from mb_ci.safety import safe
 
 _COLORS = {"error": "31", "warning": "33", "info": "36", "ok": "32", "dim": "2", "bold": "1"}
@@ -45,7 +46,20 @@ def render(report: Report, options: RenderOptions) -> str:
             name = platform.platform if image.multi_platform else None
             if name:
                 lines.append(_paint(f"platform {safe(name)}", "bold", options))
-            lines.extend(_labels_block(dict(platform.labels), by_platform.pop(name, []), options))
+            # tiers are shown once a provenance is attached; without one every label is
+            # label-only, and `provenance: required` says so in a finding
+            shown = platform.provenance is not None and platform.provenance.present
+            described = describe(platform) if shown else None
+            if described:
+                lines.append(f"  provenance  {safe(described, 300)}")
+            lines.extend(
+                _labels_block(
+                    dict(platform.labels),
+                    by_platform.pop(name, []),
+                    options,
+                    label_tiers(platform) if shown else None,
+                )
+            )
             annotations = {**image.index_annotations, **platform.annotations}
             if annotations:
                 lines.append(_paint("  annotations (index and manifest)", "dim", options))
@@ -100,7 +114,10 @@ def _verbose(report: Report) -> list[str]:
 
 
 def _labels_block(
-    labels: dict[str, str] | None, findings: list[Finding], options: RenderOptions
+    labels: dict[str, str] | None,
+    findings: list[Finding],
+    options: RenderOptions,
+    tiers: dict[str, str] | None = None,
 ) -> list[str]:
     """One line per label key with its findings below; ``labels=None`` shows keys only."""
     by_label: dict[str | None, list[Finding]] = defaultdict(list)
@@ -119,7 +136,8 @@ def _labels_block(
         else:
             value = labels.get(key)
             shown = safe(value, 80) if value is not None else _paint("(missing)", "dim", options)
-            out.append(f"  {mark} {safe(key, 120).ljust(width)}  {shown}")
+            tier = f"  [{tiers.get(key, 'label-only')}]" if tiers is not None else ""
+            out.append(f"  {mark} {safe(key, 120).ljust(width)}  {shown}{tier}")
         for finding in items:
             out.extend(_finding_lines(finding, options))
     for finding in by_label.get(None, []):

@@ -150,7 +150,11 @@ def _legacy(
             Layer(digest, store.size(name) or 0, "application/vnd.docker.image.rootfs.diff.tar")
         )
     facts = oci.platform_facts(
-        config, digest=None, config_digest=config_digest, layer_list=tuple(layers)
+        config,
+        digest=None,
+        config_digest=config_digest,
+        layer_list=tuple(layers),
+        config_size=len(data),
     )
     if options.platforms and not any(oci.matches(p, facts.platform) for p in options.platforms):
         raise ImageError(

@@ -132,6 +132,7 @@ def inspect(ref: str, options: object = None) -> ImageFacts:
     engine = client()
     try:
         image = engine.images.get(ref)
+        history = _history(engine, image.id)
     except (ImageNotFound, NotFound) as e:
         raise ImageError(
             f"{ref}: no such image in the Docker engine",
@@ -143,7 +144,7 @@ def inspect(ref: str, options: object = None) -> ImageFacts:
         raise _unreachable(e) from e
     finally:
         engine.close()
-    found = facts(ref, image.attrs)
+    found = facts(ref, image.attrs, history)
     wanted = getattr(options, "platforms", ()) or ()
     if wanted:
         # The engine shows one platform of an image; checking it when another was asked for
@@ -188,13 +189,37 @@ def containers(engine: Any) -> list[dict[str, Any]]:
         raise ImageError(f"cannot list containers: {reason(e)}") from e
 
 
-def facts(ref: str, attrs: dict[str, Any]) -> ImageFacts:
-    """``ImageFacts`` from ``docker image inspect`` output (also used by audit)."""
+def _history(engine: Any, image_id: str) -> list[Any] | None:
+    """``docker history``: one entry per config history entry, newest first; None when the
+    engine will not say (the image's labels are still read)."""
+    from docker.errors import APIError
+
+    try:
+        found = engine.api.history(image_id)
+    except APIError:
+        return None
+    return found if isinstance(found, list) else None
+
+
+def facts(ref: str, attrs: dict[str, Any], history: list[Any] | None = None) -> ImageFacts:
+    """``ImageFacts`` from ``docker image inspect`` output (also used by audit), and
+    ``docker history`` when it was asked."""
+    from mb_ci.sources.oci import lineage
+
     config = attrs.get("Config") or {}
     labels = {str(k): str(v) for k, v in (config.get("Labels") or {}).items()}
     os_, arch, variant = attrs.get("Os"), attrs.get("Architecture"), attrs.get("Variant")
     platform = "/".join(p for p in (os_, arch, variant) if p) or None
     layers = (attrs.get("RootFS") or {}).get("Layers") or []
+    entries = None
+    if history is not None:
+        entries = [
+            {"created_by": e.get("CreatedBy")} if isinstance(e, dict) else {}
+            for e in reversed(history)
+        ]
+    diff_ids, created_by, length = lineage(
+        {"rootfs": {"diff_ids": layers if isinstance(layers, list) else []}, "history": entries}
+    )
     repo_digests = tuple(attrs.get("RepoDigests") or ())
     name = ref.split("@")[0].rsplit(":", 1)[0] if "/" in ref or ":" in ref else ref
     digest = next((d.split("@", 1)[1] for d in repo_digests if d.split("@")[0] == name), None)
@@ -214,6 +239,9 @@ def facts(ref: str, attrs: dict[str, Any]) -> ImageFacts:
                 os=os_,
                 architecture=arch,
                 variant=variant,
+                diff_ids=diff_ids,
+                history=created_by,
+                history_length=length,
             ),
         ),
         image_id=attrs.get("Id"),

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mb_ci.errors import ImageError
-from mb_ci.models import Layer, PlatformFacts
+from mb_ci.models import MAX_HISTORY, MAX_HISTORY_TEXT, Layer, PlatformFacts
 from mb_ci.sources import platforms as _platforms
 from mb_ci.sources import shapes
 
@@ -241,6 +241,7 @@ def platform_facts(
     annotations: Mapping[str, str] | None = None,
     layer_list: tuple[Layer, ...] | None = None,
     index_platform: str | None = None,
+    config_size: int | None = None,
 ) -> PlatformFacts:
     """``PlatformFacts`` from an image config (``config.Labels``) and its manifest's facts."""
     inner = config.get("config") or {}  # never container_config: that is the build container
@@ -248,6 +249,7 @@ def platform_facts(
     os_, arch, variant = config.get("os"), config.get("architecture"), config.get("variant")
     # The index's name for a platform is what --platform selects by, so it names findings.
     name = index_platform or platform_name(os_, arch, variant)
+    diff_ids, history, length = lineage(config)
     return PlatformFacts(
         name,
         labels,
@@ -258,7 +260,33 @@ def platform_facts(
         os=str(os_) if os_ else None,
         architecture=str(arch) if arch else None,
         variant=str(variant) if variant else None,
+        config_size=config_size,
+        diff_ids=diff_ids,
+        history=history,
+        history_length=length,
     )
+
+
+def lineage(
+    config: Mapping[str, Any],
+) -> tuple[tuple[str, ...] | None, tuple[str, ...] | None, int | None]:
+    """The config's ``rootfs.diff_ids`` and ``history[].created_by`` (bounded), and the
+    history's length: what tells which layers and LABEL steps an image shares with its base."""
+    rootfs = config.get("rootfs")
+    raw_ids = rootfs.get("diff_ids") if isinstance(rootfs, dict) else None
+    diff_ids = (
+        tuple(d for d in raw_ids if isinstance(d, str)) if isinstance(raw_ids, list) else None
+    )
+    raw = config.get("history")
+    if not isinstance(raw, list):
+        return diff_ids, None, None
+    if len(raw) > MAX_HISTORY:
+        return diff_ids, None, len(raw)
+    history = tuple(
+        str(entry.get("created_by") or "")[:MAX_HISTORY_TEXT] if isinstance(entry, dict) else ""
+        for entry in raw
+    )
+    return diff_ids, history, len(history)
 
 
 def manifest_annotations(manifest: Mapping[str, Any]) -> dict[str, str]:
@@ -309,4 +337,5 @@ def manifest_platform(
         annotations=manifest_annotations(manifest),
         layer_list=layers(manifest),
         index_platform=entry.platform if entry else None,
+        config_size=desc.size,
     )

@@ -17,3 +17,6 @@ class SourceOptions:
     timeout: float = 30.0
     # requests in flight to one registry host at once (regclient: 3, crane: 4 jobs)
     host_connections: int = 16
+    # registries: look up provenance beyond the index (OCI referrers, the sha256-<hex> tag
+    # schema, cosign's .att tag): "off", "missing" (when the index has none) or "always"
+    attestation_lookups: str = "off"

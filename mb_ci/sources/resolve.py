@@ -11,12 +11,12 @@ archive, platforms whose blobs were not saved, are each listed in ``skipped``.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 from mb_ci.errors import ImageError
-from mb_ci.models import PlatformFacts
-from mb_ci.sources import oci
+from mb_ci.models import Attestation, PlatformFacts
+from mb_ci.sources import attestations, oci
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -60,7 +60,7 @@ def resolve(
                 f"{what}: the image is {facts.platform or 'of unknown platform'} only; "
                 f"--platform {', '.join(wanted)} is not in it"
             )
-        return Resolved((facts,))
+        return Resolved((replace(facts, attestations=()),))
     leaves: list[oci.Descriptor] = []
     skipped: list[str] = []
     _collect(doc, what, fetch, leaves, skipped, 0, set())
@@ -77,7 +77,9 @@ def resolve(
         if oci.is_index(manifest, None):
             raise ImageError(f"{sub}: an index where the parent index names an image manifest")
         found = oci.manifest_platform(manifest, entry.digest, entry, sub, read_config)
-        return f"{entry.digest} ({found}, not an image)" if isinstance(found, str) else found
+        if isinstance(found, str):
+            return f"{entry.digest} ({found}, not an image)"
+        return _attested(found, leaves, sub, fetch, read_config)
 
     results = list(pmap(one, chosen))
     found = tuple(r for r in results if not isinstance(r, str))
@@ -85,6 +87,26 @@ def resolve(
     if not found:
         raise ImageError(f"{what}: no container image in the index ({'; '.join(skipped)})")
     return Resolved(found, tuple(skipped), oci.index_annotations(doc))
+
+
+def _attested(
+    facts: PlatformFacts,
+    leaves: list[oci.Descriptor],
+    what: str,
+    fetch: Fetch,
+    read_blob: Fetch,
+) -> PlatformFacts:
+    """``facts`` with the in-index attestations attached to its manifest (``()`` if none).
+
+    An attestation that cannot be read is a problem of that attestation, never of the image.
+    """
+    found: list[Attestation] = []
+    for entry in attestations.manifests_for(leaves, facts.digest or ""):
+        try:
+            found.extend(attestations.read(entry, facts.digest or "", what, fetch, read_blob))
+        except ImageError as e:
+            found.append(Attestation("", "", entry.media_type, entry.digest, problem=e.message))
+    return replace(facts, attestations=tuple(found))
 
 
 def _collect(

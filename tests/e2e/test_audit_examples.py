@@ -52,3 +52,75 @@ def test_gitlab_parallel_matrix_shards_eight_ways_and_merges_every_shard():
     assert report["needs"] == ["audit"]
     assert "mb-ci audit --merge audit-*.json" in _commands(report)
     assert "pip install mb-ci" not in (ROOT / GITLAB).read_text()
+
+
+KUBERNETES = "examples/workflows/kubernetes-audit.yml"
+
+
+def test_the_kubernetes_example_validates_and_its_audit_step_runs(tmp_path):
+    """The example's own audit step, run as GitHub would run it, on a pod list a stand-in
+    kubectl prints (no cluster here); images on a closed port are rows with a reason."""
+    import json
+    import os
+    import shutil
+
+    from helpers.pods import pod, pod_list
+
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "check_jsonschema",
+            "--builtin-schema",
+            "vendor.github-workflows",
+            str(ROOT / KUBERNETES),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    text = (ROOT / KUBERNETES).read_text()
+    assert "pip install mb-ci" not in text
+    flow = yaml.safe_load(text)
+    steps = {s.get("name"): s for s in flow["jobs"]["audit"]["steps"]}
+    listing = pod_list(
+        [
+            pod(
+                "web-0",
+                "shop",
+                [
+                    {
+                        "name": "web",
+                        "image": "127.0.0.1:9/web:1",
+                        "image_id": f"127.0.0.1:9/web@sha256:{'1' * 64}",
+                    }
+                ],
+            )
+        ]
+    )
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    (tmp_path / "pods.json").write_text(json.dumps(listing))
+    mbci = bindir / "mb-ci"
+    mbci.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m mb_ci "$@"\n')
+    mbci.chmod(0o755)
+    summary = tmp_path / "summary-file"
+    env = {
+        "PATH": f"{bindir}{os.pathsep}{os.environ['PATH']}",
+        "GITHUB_STEP_SUMMARY": str(summary),
+        "HOME": str(tmp_path),
+    }
+    done = subprocess.run(
+        [shutil.which("bash") or "bash", "-e", "-c", steps["Audit what the pods run"]["run"]],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    page = (tmp_path / "fleet" / "index.html").read_text()
+    assert page.startswith("<!doctype html>") and "shop/web-0/web" in page
+    assert json.loads((tmp_path / "fleet" / "audit.json").read_text())["summary"]["unreadable"] == 1
+    assert summary.read_text().startswith("### mb-ci audit: ⚠️ some images could not be read")
+    assert "shop/web&#45;0/web" in summary.read_text()

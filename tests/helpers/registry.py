@@ -296,6 +296,9 @@ class Client:
                 {
                     "_type": "https://in-toto.io/Statement/v0.1",
                     "predicateType": "https://slsa.dev/provenance/v0.2",
+                    # a provenance about ``subject`` that claims nothing (min mode, no VCS)
+                    "subject": [{"name": "_", "digest": {"sha256": subject.split(":")[1]}}],
+                    "predicate": {"buildType": "https://mobyproject.org/buildkit@v1"},
                 }
             ).encode(),
         )
@@ -404,6 +407,7 @@ class FaultServer:
         self.in_flight = 0
         self.max_in_flight = 0  # the most requests it was answering at one time
         self._flight = threading.Lock()
+        self.referrers = False  # answer the OCI 1.1 referrers API the registry lacks
         server = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -472,6 +476,9 @@ class FaultServer:
                     body,
                     {"WWW-Authenticate": challenge, "Content-Type": "application/json"},
                 )
+        found = re.match(r"/v2/(.+?)/referrers/(sha256:[0-9a-f]{64})$", h.path)
+        if self.referrers and found:
+            return self._referrers(h, found.group(1), found.group(2))
         action = None
         for rule in self.rules:
             if re.search(rule.pattern, h.path) and (rule.times == 0 or rule.hits < rule.times):
@@ -513,6 +520,43 @@ class FaultServer:
             ):
                 body = body.replace(old, new, 1)
         self._send(h, resp.status_code, body, out)
+
+    def _referrers(self, h: Any, repo: str, digest: str) -> None:
+        """The referrers API computed from the registry itself: every tagged or untagged
+        manifest the test pushed through ``Client`` is found by walking the tags' indexes."""
+        kw = {
+            "auth": self.upstream.auth,
+            "timeout": 10,
+            "verify": str(self.upstream.ca) if self.upstream.ca else True,
+        }
+        tags = requests.get(f"{self.upstream.url}/v2/{repo}/tags/list", **kw).json()["tags"]
+        seen: set[str] = set()
+        todo = [t for t in tags or []]
+        entries = []
+        while todo:
+            ref = todo.pop()
+            resp = requests.get(
+                f"{self.upstream.url}/v2/{repo}/manifests/{ref}", headers={"Accept": ACCEPT}, **kw
+            )
+            digest_of = resp.headers.get("Docker-Content-Digest", ref)
+            if resp.status_code != 200 or digest_of in seen:
+                continue
+            seen.add(digest_of)
+            doc = resp.json()
+            todo.extend(m["digest"] for m in doc.get("manifests") or [])
+            if (doc.get("subject") or {}).get("digest") == digest:
+                entry = {
+                    "mediaType": doc.get("mediaType", OCI_MANIFEST),
+                    "digest": digest_of,
+                    "size": len(resp.content),
+                    "artifactType": doc.get("artifactType")
+                    or doc.get("config", {}).get("mediaType"),
+                }
+                if doc.get("annotations"):
+                    entry["annotations"] = doc["annotations"]
+                entries.append(entry)
+        body = json.dumps({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": entries})
+        self._send(h, 200, body.encode(), {"Content-Type": OCI_INDEX})
 
     def _paginate(self, h: Any, doc: dict[str, Any], path: str) -> None:
         from urllib.parse import parse_qs, urlsplit

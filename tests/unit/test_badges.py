@@ -46,6 +46,31 @@ def facts(labels=None, platforms=None) -> ImageFacts:
     return ImageFacts("registry.example/acme/widget:1.2.3", "docker", tuple(plats))
 
 
+def attested() -> ImageFacts:
+    """``facts()`` with a BuildKit v1 provenance of a Git context build of SHA, judged."""
+    import dataclasses
+
+    from helpers import provenance as prov
+
+    from mb_ci.pipeline import with_provenance
+    from mb_ci.policy import Policy
+
+    digest = "sha256:" + "d" * 64
+    statement = prov.v1(digest, SHA, "https://github.com/acme/widget")
+    (plat,) = facts().platforms
+    plat = prov.attached(dataclasses.replace(plat, digest=digest), prov.raw(statement))
+    return with_provenance(dataclasses.replace(facts(), platforms=(plat,)), Policy())
+
+
+def test_provenance_badge_says_tier_and_commit():
+    built, notes = badges.build(attested(), badges.Settings(order=("provenance",)))
+    assert [(b.message, b.link) for b in built] == [
+        (f"builder-verified {SHA[:7]}", f"https://github.com/acme/widget/commit/{SHA}")
+    ]
+    built, notes = badges.build(facts(), badges.Settings(order=("provenance",)))
+    assert built == () and notes[0].startswith("provenance: the image carries no provenance")
+
+
 def multi() -> ImageFacts:
     return facts(
         platforms=(
@@ -82,7 +107,7 @@ def test_multi_platform_golden():
 
 @pytest.mark.parametrize("kind", badges.KINDS)
 def test_svg_golden_per_kind(kind):
-    built, _ = badges.build(facts(), badges.Settings(order=(kind,)))
+    built, _ = badges.build(attested(), badges.Settings(order=(kind,)))
     (badge,) = built
     svg = badge_svg.render(badge.label, badge.message, badge.color)
     ET.fromstring(svg)
@@ -349,7 +374,7 @@ def test_plan_for_the_action_writes_nothing(tmp_path, monkeypatch):
     (tmp_path / "README.md").write_text(f"# W\n\n{START}\n{END}\n")
     options = command.BadgeOptions(style="svg", readme="README.md", repo=str(tmp_path))
     plan = command.plan("unused", options, facts=facts())
-    assert sorted(plan.files) == [f".github/badges/{k}.svg" for k in sorted(badges.KINDS)]
+    assert sorted(plan.files) == [f".github/badges/{k}.svg" for k in sorted(badges.DEFAULT_ORDER)]
     assert plan.readme is not None and plan.readme[2].decode().count("(.github/badges/") == 5
     assert sorted(p.name for p in tmp_path.iterdir()) == ["README.md"]
     assert sorted(command.apply(plan)) == sorted([*plan.files, "README.md"])

@@ -49,8 +49,13 @@ def test_every_reporter_and_audit_format_renders_through_its_entry():
     for name, reporter in reporting.REPORTERS.items():
         assert reporter.name == name and reporter.help
         assert isinstance(reporter.render(_report(), reporting.RenderOptions()), str)
-    assert list(FORMATS) == ["text", "json", "csv", "jsonl"]
+    assert list(FORMATS) == ["text", "json", "csv", "jsonl", "html", "markdown"]
     assert all(f.name == n and f.help for n, f in FORMATS.items())
+    from mb_ci.audit.model import AuditResult, AuditRow, Summary
+
+    rows = (AuditRow("docker://r.example/a:1", "unreadable", error="gone"),)
+    for f in FORMATS.values():
+        assert f.render(AuditResult(rows, Summary.of(rows)), reporting.RenderOptions())
 
 
 def test_an_unknown_format_is_a_usage_error():

@@ -32,12 +32,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from typing import TypeVar
 from urllib.parse import urljoin, urlsplit
 
 from mb_ci.errors import RegistryError
 from mb_ci.models import ImageFacts, PlatformFacts
-from mb_ci.sources import oci
+from mb_ci.sources import attestations, oci
 from mb_ci.sources.memo import Memo
 from mb_ci.sources.options import SourceOptions
 from mb_ci.sources.registry.access import Access
@@ -56,6 +57,7 @@ __all__ = [
 T = TypeVar("T")
 R = TypeVar("R")
 MAX_TAG_PAGES = 100
+MAX_REFERRER_PAGES = 10
 PARALLEL = 4
 MANIFEST_REQUESTS = ("auto", "head", "get")
 # registries that count manifest GETs, not HEADs, against a pull limit:
@@ -110,8 +112,13 @@ class RegistryClient:
             lambda desc, sub: self._config(parsed, desc, sub),
             _parallel,
         )
+        platforms = found.platforms
+        if self.options.attestation_lookups != "off":
+            platforms = tuple(
+                _parallel(lambda p: self._more_attestations(parsed, p, what), list(platforms))
+            )
         return self._facts(
-            ref, parsed, digest, found.platforms, found.index_annotations or {}, found.skipped
+            ref, parsed, digest, platforms, found.index_annotations or {}, found.skipped
         )
 
     def resolve(self, ref: str) -> str | None:
@@ -151,6 +158,85 @@ class RegistryClient:
                 raise RegistryError(f"{what}: tag list pagination points at another host")
             path = target.path + (f"?{target.query}" if target.query else "")
         raise RegistryError(f"{what}: more than {MAX_TAG_PAGES} pages of tags")
+
+    # -- provenance beyond the index ------------------------------------------------------
+    def _more_attestations(self, ref: Reference, facts: PlatformFacts, what: str) -> PlatformFacts:
+        """``facts`` plus the attestations the referrers API (or its ``sha256-<hex>`` tag
+        schema) and cosign's ``sha256-<hex>.att`` tag hold, when the policy asks for them:
+        always when it wants signatures, else only when the index attached no provenance."""
+        have = facts.attestations or ()
+        if not facts.digest or (
+            self.options.attestation_lookups == "missing"
+            and any(a.predicate_type in attestations.PROVENANCE_TYPES for a in have)
+        ):
+            return facts
+        found = list(have)
+        fetch = lambda desc, sub: self._manifest(ref, desc.digest, sub, desc)[0]  # noqa: E731
+        blob = lambda desc, sub: self._config(ref, desc, sub)  # noqa: E731
+        for desc, origin in self._referrers(ref, facts.digest, what):
+            if desc.artifact_type in attestations.REFERRER_TYPES and desc.digest not in {
+                a.manifest for a in found
+            }:
+                found.extend(attestations.read(desc, facts.digest, what, fetch, blob, origin))
+        tag = facts.digest.replace(":", "-") + ".att"
+        reply = self.access.get(
+            ref,
+            f"/v2/{ref.repository}/manifests/{tag}",
+            {"Accept": oci.ACCEPT},
+            f"{what}: {tag}",
+            missing_ok=True,
+        )
+        if reply.status == 200:
+            sub = f"{what}: {tag}"
+            found.extend(
+                attestations.from_manifest(
+                    oci.load(reply.body, sub),
+                    oci.digest_of(reply.body),
+                    facts.digest,
+                    sub,
+                    blob,
+                    "cosign-att",
+                )
+            )
+        return replace(facts, attestations=tuple(found))
+
+    def _referrers(
+        self, ref: Reference, digest: str, what: str
+    ) -> list[tuple[oci.Descriptor, str]]:
+        """The descriptors that refer to ``digest``: the OCI 1.1 referrers API (following
+        ``Link``), else the ``sha256-<hex>`` referrers tag schema (image-spec, distribution
+        spec "Referrers Tag Schema") when the registry has no such API."""
+        path = f"/v2/{ref.repository}/referrers/{digest}"
+        out: list[tuple[oci.Descriptor, str]] = []
+        for _page in range(MAX_REFERRER_PAGES):
+            reply = self.access.get(
+                ref, path, {"Accept": oci.OCI_INDEX}, f"{what} referrers", missing_ok=True
+            )
+            if reply.status == 404:
+                break
+            index = oci.load(reply.body, f"{what} referrers")
+            out.extend((d, "referrers") for d in oci.children(index, f"{what} referrers"))
+            nxt = _next_link(reply.headers.get("Link"))
+            if not nxt:
+                return out
+            target = urlsplit(urljoin(reply.url, nxt))
+            if target.netloc and target.netloc != ref.host:
+                raise RegistryError(f"{what}: referrers pagination points at another host")
+            path = target.path + (f"?{target.query}" if target.query else "")
+        if out:
+            return out
+        tag = digest.replace(":", "-")
+        reply = self.access.get(
+            ref,
+            f"/v2/{ref.repository}/manifests/{tag}",
+            {"Accept": oci.ACCEPT},
+            f"{what}: referrers tag {tag}",
+            missing_ok=True,
+        )
+        if reply.status != 200:
+            return []
+        index = oci.load(reply.body, f"{what}: referrers tag {tag}")
+        return [(d, "referrers-tag") for d in oci.children(index, f"{what}: referrers tag {tag}")]
 
     # -- fetching -------------------------------------------------------------------------
     def _manifest(

@@ -36,7 +36,13 @@ class Access:
         self._lock = threading.Lock()
 
     def get(
-        self, ref: Reference, path: str, headers: dict[str, str], what: str, method: str = "GET"
+        self,
+        ref: Reference,
+        path: str,
+        headers: dict[str, str],
+        what: str,
+        method: str = "GET",
+        missing_ok: bool = False,
     ) -> Reply:
         limit = oci.MAX_DOCUMENT if "/tags/list" not in path else 16 * oci.MAX_DOCUMENT
         scope = f"repository:{ref.repository}:pull"
@@ -58,6 +64,8 @@ class Access:
             reply = self.http.get(ref.host, path, hdrs, limit, what=what, method=method)
             if reply.status == 401:
                 raise RegistryError(f"{what}: {self._denied(ref)}")
+        if missing_ok and reply.status == 404:  # an optional lookup: absence is an answer
+            return reply
         return _checked(reply, ref, what)
 
     def _credentials(self, ref: Reference) -> Credentials | None:

@@ -42,6 +42,7 @@ from mb_ci.sources import attestations, oci
 from mb_ci.sources.memo import Memo
 from mb_ci.sources.options import SourceOptions
 from mb_ci.sources.registry.access import Access
+from mb_ci.sources.registry.client import Reply
 from mb_ci.sources.registry.reference import Reference, parse_reference
 from mb_ci.sources.resolve import resolve
 
@@ -150,13 +151,10 @@ class RegistryClient:
             reply = self.access.get(parsed, path, {"Accept": "application/json"}, what)
             doc = oci.load(reply.body, f"{what} tags")
             tags.extend(str(t) for t in doc.get("tags") or [] if isinstance(t, str))
-            nxt = _next_link(reply.headers.get("Link"))
-            if not nxt:
+            nxt = _next_page(reply, parsed.host, f"{what}: tag list")
+            if nxt is None:
                 return tags
-            target = urlsplit(urljoin(reply.url, nxt))
-            if target.netloc and target.netloc != parsed.host:
-                raise RegistryError(f"{what}: tag list pagination points at another host")
-            path = target.path + (f"?{target.query}" if target.query else "")
+            path = nxt
         raise RegistryError(f"{what}: more than {MAX_TAG_PAGES} pages of tags")
 
     # -- provenance beyond the index ------------------------------------------------------
@@ -216,13 +214,10 @@ class RegistryClient:
                 break
             index = oci.load(reply.body, f"{what} referrers")
             out.extend((d, "referrers") for d in oci.children(index, f"{what} referrers"))
-            nxt = _next_link(reply.headers.get("Link"))
-            if not nxt:
+            nxt = _next_page(reply, ref.host, f"{what}: referrers")
+            if nxt is None:
                 return out
-            target = urlsplit(urljoin(reply.url, nxt))
-            if target.netloc and target.netloc != ref.host:
-                raise RegistryError(f"{what}: referrers pagination points at another host")
-            path = target.path + (f"?{target.query}" if target.query else "")
+            path = nxt
         if out:
             return out
         tag = digest.replace(":", "-")
@@ -309,6 +304,18 @@ def _parallel(fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
         return [fn(item) for item in items]
     with ThreadPoolExecutor(min(PARALLEL, len(items))) as pool:
         return list(pool.map(fn, items))
+
+
+def _next_page(reply: Reply, host: str, what: str) -> str | None:
+    """The path of the next page a ``Link: <…>; rel="next"`` header names (tag lists,
+    referrers), or None on the last page; a next page on another host is refused."""
+    nxt = _next_link(reply.headers.get("Link"))
+    if not nxt:
+        return None
+    target = urlsplit(urljoin(reply.url, nxt))
+    if target.netloc and target.netloc != host:
+        raise RegistryError(f"{what} pagination points at another host")
+    return target.path + (f"?{target.query}" if target.query else "")
 
 
 def _next_link(header: str | None) -> str | None:

@@ -16,11 +16,12 @@ _URL_USERINFO = re.compile(
 )
 # scp syntax with a password, user:secret@host:path (git hands "user:secret" to ssh as the
 # user; npm's hosted-git-info reads it as a remote): only at the start of a word, and only
-# before a host name with a dot or an IPv6 address and its ":", so that an image reference
+# before a host name with a dot or an IPv6 address and its ":" or "/" (the same credential
+# written before a host and path, user:secret@host/o/r), so that an image reference
 # (alpine:3.19@sha256:...) is no credential. The secret runs to the last "@" before the host.
 _SCP_SECRET = re.compile(
     r"(?<!\S)(?P<user>[^\s:@/]{0,128}):(?P<secret>[^\s/]{1,1024}?)@"
-    r"(?=(?:[A-Za-z0-9_-]{1,63}\.){1,16}[A-Za-z0-9_-]{1,63}\.?:|\[[0-9A-Fa-f:.]{2,64}\]:)"
+    r"(?=(?:[A-Za-z0-9_-]{1,63}\.){1,16}[A-Za-z0-9_-]{1,63}\.?[:/]|\[[0-9A-Fa-f:.]{2,64}\][:/])"
 )
 # well-known token shapes that leak through labels and remotes
 _TOKENS = re.compile(

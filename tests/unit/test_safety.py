@@ -39,6 +39,8 @@ GHP = "ghp_" + "x" * 36
         (f"token is {GHP} ok", "token is *** ok"),
         ("key AKIAABCDEFGHIJKLMNOP here", "key *** here"),
         ("docker://user:pw@registry:5000/img", "docker://user:***@registry:5000/img"),
+        # scp-like credentials before a host and a path, with no scheme
+        ("deploy:s3cr3t@git.example.com/team/app.git", "deploy:***@git.example.com/team/app.git"),
         # a bare token as the user name: 40 hex (GitHub OAuth), base64url (a PAT of another host)
         ("https://" + "a1b2c3d4e5" * 4 + "@github.com/o/r", "https://***@github.com/o/r"),
         ("https://Zk3pQ9_xv-T2mW8rL4nB@git.example.com/o/r", "https://***@git.example.com/o/r"),

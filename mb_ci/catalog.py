@@ -230,6 +230,16 @@ _DEFS: tuple[tuple[str, Severity, str, str], ...] = (
         "format can only be checked on the built image: run `mb-ci check` or `mb-ci build`.",
     ),
     (
+        "dockerfile-fixed-value",
+        W,
+        "The revision or created label has one fixed value for every build.",
+        "The Dockerfile writes the value itself, or it is the default of an ARG (`ARG "
+        "VCS_REF=unknown`) that a build without `--build-arg` keeps: every such image claims the "
+        "same commit or time. Leave the ARG without a default (`ARG VCS_REF`) and pass it, e.g. "
+        "with `mb-ci labels --format build-args`. A reproducible build that fixes `created` on "
+        "purpose turns the check off in its policy (`checks: {dockerfile-fixed-value: off}`).",
+    ),
+    (
         "dockerfile-not-utf8",
         W,
         "The Dockerfile is not UTF-8.",

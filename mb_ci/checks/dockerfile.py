@@ -9,6 +9,7 @@ could provide.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Mapping
 
 from mb_ci import vocab
@@ -19,6 +20,7 @@ from mb_ci.dockerfile.parse import PLATFORM_ARGS, FinalStage, LabelFact
 from mb_ci.dockerfile.words import is_parameter
 from mb_ci.models import Finding
 from mb_ci.policy import Policy
+from mb_ci.safety import printable
 
 # checks of a label's value: they cannot judge a value that is only known at build time
 _VALUE_CHECKS = frozenset(
@@ -54,6 +56,7 @@ def check_dockerfile(
     extra = Findings(policy)
     _encoding(final, extra)
     _build_time(facts, extra)
+    _fixed(facts, extra)
     _scope(final, extra)
     _keys(facts, policy, {f.label for f in kept if f.check == "label-unknown"}, extra)
     before_build(extra)
@@ -130,6 +133,38 @@ def _build_time(facts: Mapping[str, LabelFact], out: Findings) -> None:
                 label=key,
                 actual=fact.value,
             )
+
+
+# labels that must change with every commit or build: a value fixed in the Dockerfile is stale
+_REVISION_KEYS = frozenset({vocab.OCI + "revision", vocab.LS + "vcs-ref"})
+_FIXED_KEYS = _REVISION_KEYS | {vocab.OCI + "created", vocab.LS + "build-date"}
+_COMMIT = re.compile(r"[0-9a-f]{7,64}")
+
+
+def _fixed(facts: Mapping[str, LabelFact], out: Findings) -> None:
+    out.ran("dockerfile-fixed-value")
+    for key, fact in facts.items():
+        if key not in _FIXED_KEYS or fact.build_time or fact.from_base or not fact.value.strip():
+            continue
+        what = "commit" if key in _REVISION_KEYS else "build time"
+        if fact.defaults:
+            names = ", ".join(fact.defaults)
+            origin = f"takes the default of ARG {names}, which a build without --build-arg keeps"
+            fix = f"declare `ARG {fact.defaults[0]}` without a default and pass it at build time"
+        else:
+            origin = "is written in the Dockerfile"
+            fix = "set it from an ARG passed at build time"
+        odd = (
+            f" ({printable(fact.value, 40)!r} is not even a commit)"
+            if key in _REVISION_KEYS and not _COMMIT.fullmatch(fact.value.strip())
+            else ""
+        )
+        out.add(
+            "dockerfile-fixed-value",
+            f"label {key} {origin}: every such image claims the same {what}{odd}; {fix}",
+            label=key,
+            actual=fact.value,
+        )
 
 
 def _scope(final: FinalStage, out: Findings) -> None:

@@ -101,6 +101,8 @@ class LabelFact:
     from_base: tuple[str, ...] = ()  # declared nowhere, but the base image may set them (ENV)
     global_only: tuple[str, ...] = ()  # ARGs declared before FROM only: they expand to ""
     undefined: tuple[str, ...] = ()  # variables declared nowhere: they expand to ""
+    # ARGs whose default the value took: a build without --build-arg keeps it
+    defaults: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -521,7 +523,16 @@ def _label(
         from_base=tuple(n for n in out.unknown if n not in declared),
         global_only=tuple(n for n in out.missing if n in scope.globals),
         undefined=tuple(n for n in out.missing if n not in scope.globals),
+        defaults=tuple(
+            n
+            for n in dict.fromkeys(_VARIABLE.findall(word))
+            if n not in scope.env and isinstance(scope.args.get(n), str)
+        ),
     )
+
+
+# a variable reference in a word, $NAME or ${NAME...}: only to name the ARGs a value came from
+_VARIABLE = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]{0,254})")
 
 
 def label_lines(path: str | os.PathLike[str], target: str | None = None) -> dict[str, int]:

@@ -335,7 +335,11 @@ CASES: dict[str, tuple[Case, Case]] = {
     ),
     "dockerfile-build-time-value": (
         Case(dockerfile=f"FROM scratch\nARG REV\nLABEL {REVISION}=$REV\n"),
-        Case(dockerfile=f"FROM scratch\nARG REV={HEAD}\nLABEL {REVISION}=$REV\n"),
+        Case(dockerfile="FROM scratch\nARG V=1.2.3\nLABEL com.example.version=$V\n"),
+    ),
+    "dockerfile-fixed-value": (
+        Case(dockerfile=f"FROM scratch\nARG REV=unknown\nLABEL {REVISION}=$REV\n"),
+        Case(dockerfile="FROM scratch\nARG V=1.2.3\nLABEL com.example.version=$V\n"),
     ),
     "dockerfile-not-utf8": (
         Case(dockerfile=b'FROM scratch\nLABEL com.example.name="caf\xe9"\n'),

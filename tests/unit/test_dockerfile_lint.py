@@ -12,7 +12,7 @@ from helpers import paths
 
 from mb_ci.models import Finding, Severity
 from mb_ci.pipeline import lint
-from mb_ci.policy import load
+from mb_ci.policy import Policy, load
 from mb_ci.report.locations import checkout_root
 
 DATA = paths.DATA / "dockerfiles"
@@ -27,6 +27,10 @@ labels:
     format: rfc3339
   org.opencontainers.image.revision:
     format: git-sha
+# the fixtures write their revision and created into the file to test other things; that
+# value is stale at the next commit (dockerfile-fixed-value), tested on its own below
+checks:
+  dockerfile-fixed-value: off
 """
 
 
@@ -179,17 +183,23 @@ mb-ci lint-dockerfile missing-required.Dockerfile
   ✗ org.opencontainers.image.created      (missing)
       error [label-required] required label org.opencontainers.image.created is missing
   ✓ org.opencontainers.image.description  a widget
-  ✓ org.opencontainers.image.revision     0123456789abcdef0123456789abcdef01234567
+  ! org.opencontainers.image.revision     0123456789abcdef0123456789abcdef01234567
+      warning [dockerfile-fixed-value] label org.opencontainers.image.revision is written in \
+the Dockerfile: every such image claims the same commit; set it from an ARG passed at build time
+        actual:   0123456789abcdef0123456789abcdef01234567
   ✗ org.opencontainers.image.source       (missing)
       error [label-required] required label org.opencontainers.image.source is missing
   ✓ org.opencontainers.image.title        widget
 
+missing-required.Dockerfile:3: warning [dockerfile-fixed-value] label \
+org.opencontainers.image.revision is written in the Dockerfile: every such image claims the \
+same commit; set it from an ARG passed at build time
 missing-required.Dockerfile:4: error [label-required] required label \
 org.opencontainers.image.created is missing
 missing-required.Dockerfile:4: error [label-required] required label \
 org.opencontainers.image.source is missing
 
-FAILED: 2 errors, 0 warnings
+FAILED: 2 errors, 1 warning
 """
 
 
@@ -197,3 +207,37 @@ def test_text_report_exact(mbci: Callable[..., Any], tmp_path: Path) -> None:
     res = mbci("lint-dockerfile", "missing-required.Dockerfile", "--repo", str(tmp_path), cwd=DATA)
     assert res.returncode == 1
     assert res.stdout == TEXT_REPORT
+
+
+@pytest.mark.parametrize(
+    ("dockerfile", "fixed"),
+    [
+        # the docker-mailserver idiom: a placeholder default that a build may forget to replace
+        ("ARG VCS_REF=unknown\nLABEL {R}=$VCS_REF\n", "takes the default of ARG VCS_REF"),
+        ("ARG BUILD_DATE=1970-01-01T00:00:00Z\nLABEL {C}=${BUILD_DATE}\n", "ARG BUILD_DATE"),
+        ("LABEL {R}=0123456789abcdef0123456789abcdef01234567\n", "is written in the Dockerfile"),
+        # passed at build time: nothing fixed
+        ("ARG VCS_REF\nLABEL {R}=$VCS_REF\n", None),
+        ('ARG VCS_REF=""\nLABEL {R}=$VCS_REF\n', None),
+        # not a revision or a time: a fixed version or title is how Dockerfiles are written
+        ("ARG VERSION=1.2.3\nLABEL org.opencontainers.image.version=$VERSION\n", None),
+    ],
+)
+def test_fixed_revision_and_created_are_stale_at_the_next_build(
+    tmp_path: Path, dockerfile: str, fixed: str | None
+) -> None:
+    path = tmp_path / "Dockerfile"
+    text = dockerfile.replace("{R}", OCI + "revision").replace("{C}", OCI + "created")
+    path.write_text("FROM scratch\n" + text)
+    found = by_check(list(lint(str(path), Policy()).findings), "dockerfile-fixed-value")
+    if fixed is None:
+        assert found == []
+        return
+    [one] = found
+    assert (
+        fixed in one.message
+        and one.severity is Severity.WARNING
+        and one.line == text.count("\n") + 1
+    )
+    if "unknown" in text:
+        assert "('unknown' is not even a commit)" in one.message

@@ -135,15 +135,29 @@ def find_bases(
 ) -> dict[str | None, BaseImage] | None:
     """The base image of each platform, for ``label-inherited``; None when lookups are off
     (``--no-base-lookup``, ``inherited.lookup: false``, the check ``off``)."""
+    if options.no_base_lookup:
+        return None
+    dockerfile_base = declared.base if declared is not None else None
+    return bases_of(image, policy, options.source, dockerfile_base, options.base)
+
+
+def bases_of(
+    image: ImageFacts,
+    policy: Policy,
+    source: SourceOptions,
+    dockerfile_base: str | None = None,
+    option_base: str | None = None,
+) -> dict[str | None, BaseImage] | None:
+    """``find_bases`` for one image of any command (``check``, an ``audit`` row): the base
+    from the annotations, the judged provenance's materials, the Dockerfile or ``--base``.
+    Bases are read once per reference and platform in a run, so an audit of many images on
+    one base reads it once."""
     from mb_ci.models import Severity
 
-    if options.no_base_lookup or not policy.inherited.lookup:
-        return None
-    if policy.severity("label-inherited") is Severity.OFF:
+    if not policy.inherited.lookup or policy.severity("label-inherited") is Severity.OFF:
         return None
     from mb_ci.sources import base
 
-    dockerfile_base = declared.base if declared is not None else None
     from_provenance = {
         p.platform: base.from_provenance(
             tuple(i for d in p.provenance.documents if d.usable for i in d.images)
@@ -151,7 +165,7 @@ def find_bases(
         for p in image.platforms
         if p.provenance is not None
     }
-    return base.find(image, options.source, dockerfile_base, options.base, from_provenance)
+    return base.find(image, source, dockerfile_base, option_base, from_provenance)
 
 
 def declared_stage(dockerfile: str | None, target: str | None) -> FinalStage | None:

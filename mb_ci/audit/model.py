@@ -10,7 +10,15 @@ from itertools import islice
 from typing import Any
 
 from mb_ci.errors import EXIT_FINDINGS, EXIT_INSPECT, EXIT_OK, MbCiError
-from mb_ci.models import CiFacts, Finding, GitFacts, ImageFacts, PlatformFacts, Severity
+from mb_ci.models import (
+    BaseImage,
+    CiFacts,
+    Finding,
+    GitFacts,
+    ImageFacts,
+    PlatformFacts,
+    Severity,
+)
 from mb_ci.policy import Policy
 from mb_ci.vocab import CONCEPTS
 
@@ -156,11 +164,12 @@ def judge(
     policy: Policy,
     strict: bool = False,
     now: dt.datetime | None = None,
+    bases: Mapping[str | None, BaseImage] | None = None,
 ) -> AuditRow:
     from mb_ci.pipeline import check, with_provenance
 
     image = with_provenance(image, policy)
-    result = check(image, git, ci, policy, now)
+    result = check(image, git, ci, policy, now, bases=bases)
     errors = any(f.severity is Severity.ERROR for f in result.findings)
     warnings = any(f.severity is Severity.WARNING for f in result.findings)
     first = image.platforms[0] if image.platforms else None

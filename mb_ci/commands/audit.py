@@ -66,6 +66,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="merge the json or jsonl reports of a sharded audit instead of auditing",
     )
+    what.add_argument(
+        "--no-base-lookup",
+        action="store_true",
+        help="never read a base image for label-inherited (no access beyond the images)",
+    )
     which = parser.add_argument_group("which images to show")
     which.add_argument(
         "--where",
@@ -225,7 +230,13 @@ def _audit(
         progress = None if args.quiet else Progress(sys.stderr)
 
         def judge(t: audit.Target, image: ImageFacts) -> AuditRow:
-            return audit.judge(t, image, git, ci, policy, args.strict)
+            bases = None
+            if not args.no_base_lookup:  # label-inherited: each base read once in the run
+                from mb_ci.pipeline import bases_of, with_provenance
+
+                image = with_provenance(image, policy)
+                bases = bases_of(image, policy, options)
+            return audit.judge(t, image, git, ci, policy, args.strict, bases=bases)
 
         decide: Callable[[audit.Target, ImageFacts], AuditRow] = judge
 

@@ -511,3 +511,44 @@ def test_the_base_is_read_once_per_reference_and_platform(bed):
     assert [line for line in after_rest if "/base/" in line] == []
     assert all(r == first for r in rest)
     assert next(iter(first.values())).labels[OCI + "title"] == "base-os"
+
+
+def test_audit_judges_inherited_labels_reading_the_base_once(bed, mbci):
+    """`mb-ci audit` of two images that name their base in annotations: each row carries its
+    label-inherited findings, and the base is read once for both (one base lookup per run)."""
+    client: Client = bed["client"]
+    reg = bed["reg"]
+    refs = []
+    for name in ("plain", "override"):
+        manifest = json.loads(client.get(name, bed["built"][name]["digest"])[0])
+        manifest["mediaType"] = OCI_MANIFEST
+        manifest["config"]["mediaType"] = "application/vnd.oci.image.config.v1+json"
+        for layer in manifest["layers"]:
+            layer["mediaType"] = "application/vnd.oci.image.layer.v1.tar+gzip"
+        manifest["annotations"] = {
+            OCI + "base.name": bed["base_ref"],
+            OCI + "base.digest": bed["base_digest"],
+        }
+        client.put_manifest(name, "audited", manifest, OCI_MANIFEST)
+        refs.append(f"docker://{reg.host}/{name}:audited")
+    before = len(reg.requests_log())
+    policy = str(bed["work"] / "policy.yml")
+    args = ("audit", *refs, "--no-git", "-q", "--policy", policy, "--format", "json", "-j", "1")
+    result = mbci(*args, cwd=bed["work"])
+    rows = {r["reference"].split("/")[-1]: r for r in json.loads(result.stdout)["images"]}
+    # label-inherited is a warning; override's own title and inherited ls name disagree (error)
+    assert result.returncode == 1, result.stderr
+    assert {
+        f["check"] for r in rows.values() for f in r["findings"] if f["severity"] == "error"
+    } == {"vocab-agree"}
+    inherited = {
+        name: {f["label"] for f in row["findings"] if f["check"] == "label-inherited"}
+        for name, row in rows.items()
+    }
+    assert inherited["plain:audited"] == LEAKED
+    # override sets title, version and source itself: only the vendor and the label-schema name
+    assert inherited["override:audited"] == {OCI + "vendor", LS + "name"}
+    base_reads = [line for line in reg.requests_log()[before:] if "/v2/base/manifests/" in line]
+    assert len(base_reads) == 1, base_reads
+    skipped = mbci(*args, "--no-base-lookup", cwd=bed["work"])
+    assert "label-inherited" not in skipped.stdout

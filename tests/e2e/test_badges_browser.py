@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
+from helpers.html import CHROMIUM, chromium
 
 from mb_ci.badges.core import COLORS, DEFAULT_ORDER, LABEL_COLOR
 from mb_ci.badges.readme import END, START
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(
     CHROMIUM is None and not os.environ.get("MB_CI_REQUIRE_ENGINE"),
     reason="no chromium (scripts/testbed --full installs it)",
@@ -21,26 +19,8 @@ TOLERANCE = 28  # the flat style's gradient shades each colour by up to a tenth
 
 
 def screenshot(page: Path, out: Path, profile: Path) -> None:
-    assert CHROMIUM, "chromium is required (MB_CI_REQUIRE_ENGINE is set)"
-    subprocess.run(
-        [
-            CHROMIUM,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            f"--user-data-dir={profile}",
-            f"--screenshot={out}",
-            "--window-size=800,400",
-            page.as_uri(),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=120,
+    chromium(
+        f"--screenshot={out}", "--window-size=800,400", page.as_uri(), profile=profile, timeout=120
     )
 
 

@@ -18,7 +18,8 @@ from typing import ClassVar
 
 import pytest
 from helpers.facts import finding, report
-from helpers.fleet import CHROMIUM, SOURCE, chromium, fleet, row
+from helpers.fleet import SOURCE, fleet, row
+from helpers.html import CHROMIUM, chromium
 from helpers.paths import ROOT
 
 from mb_ci.audit import FORMATS

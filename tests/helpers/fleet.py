@@ -8,25 +8,9 @@ chromium with the flags the testbed documents and a fresh profile.
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-from pathlib import Path
-
 from mb_ci.audit.model import AuditResult, AuditRow, Summary
 from mb_ci.models import Finding, Severity
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-FLAGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-)
 SOURCE = "https://github.com/acme/widget"
 WORKLOADS = (
     "Deployment/web",
@@ -78,16 +62,3 @@ def row(n: int) -> AuditRow:
 def fleet(n: int, extra: tuple[AuditRow, ...] = ()) -> AuditResult:
     rows = tuple(row(i) for i in range(n)) + extra
     return AuditResult(rows=rows, summary=Summary.of(rows), git_head=COMMITS[0])
-
-
-def chromium(*args: str, profile: Path, timeout: float = 180) -> str:
-    assert CHROMIUM, "chromium is required (scripts/testbed --full installs it)"
-    done = subprocess.run(
-        [CHROMIUM, *FLAGS, f"--user-data-dir={profile}", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env={**os.environ, "HOME": str(profile)},
-        check=True,
-    )
-    return done.stdout

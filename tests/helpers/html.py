@@ -1,8 +1,38 @@
-"""What a rendered Markdown or HTML snippet may hold: only our images and links."""
+"""What a rendered Markdown or HTML snippet may hold: only our images and links; and headless
+Chromium, started as the tests that render pages start it."""
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
 from html.parser import HTMLParser
+from pathlib import Path
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+)
+
+
+def chromium(*args: str, profile: Path, timeout: float = 180) -> str:
+    assert CHROMIUM, "chromium is required (scripts/testbed --full installs it)"
+    done = subprocess.run(
+        [CHROMIUM, *FLAGS, f"--user-data-dir={profile}", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "HOME": str(profile)},
+        check=True,
+    )
+    return done.stdout
 
 
 class _Tags(HTMLParser):

@@ -12,6 +12,7 @@ import re
 
 from mb_ci import values
 from mb_ci.audit.model import AuditResult, AuditRow
+from mb_ci.badges.core import FORGES
 from mb_ci.facts import urls
 from mb_ci.report import RenderOptions
 from mb_ci.report.html import Cell, Column, page
@@ -19,11 +20,6 @@ from mb_ci.safety import redact
 
 _HOST = re.compile(r"[a-z0-9-]+(?:\.[a-z0-9-]+)+(?::[0-9]+)?|localhost(?::[0-9]+)?")
 _REPO_PATH = re.compile(r"[A-Za-z0-9_.~-]+(?:/[A-Za-z0-9_.~-]+)+")
-COMMIT_PAGES = {
-    "github.com": "{repo}/commit/{revision}",
-    "gitlab.com": "{repo}/-/commit/{revision}",
-    "bitbucket.org": "{repo}/commits/{revision}",
-}
 
 
 def links(source: str | None, revision: str | None) -> tuple[str | None, str | None]:
@@ -40,8 +36,9 @@ def links(source: str | None, revision: str | None) -> tuple[str | None, str | N
     if not repo.startswith(("https://", "http://")):
         return None, None
     commit = None
-    if revision and values.is_git_sha(revision) and parsed.host in COMMIT_PAGES:
-        commit = COMMIT_PAGES[parsed.host].format(repo=repo, revision=revision.lower())
+    if revision and values.is_git_sha(revision) and parsed.host in FORGES:
+        # the commit pages the badges link to
+        commit = FORGES[parsed.host][0].format(repo=repo, revision=revision.lower())
     return repo, commit
 
 

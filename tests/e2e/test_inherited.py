@@ -157,20 +157,23 @@ def test_engine_image_history_alone_tells_what_the_build_set(bed, mbci):
     assert labels[OCI + "title"][0] == "info" and labels[OCI + "version"][0] == "warning"
 
 
-def test_registry_image_with_base_annotations_written_by_hand(bed, mbci):
+def _annotated(bed: Any, name: str, tag: str, base_name: str, base_digest: str) -> str:
+    """The child ``name`` pushed again as ``tag``, the way buildah writes it: an OCI manifest
+    whose annotations name the base; returns its ``docker://`` reference."""
     client: Client = bed["client"]
-    reg = bed["reg"]
-    manifest = json.loads(client.get("plain", bed["built"]["plain"]["digest"])[0])
-    # buildah's way: an OCI manifest carrying the base's name and digest
+    manifest = json.loads(client.get(name, bed["built"][name]["digest"])[0])
     manifest["mediaType"] = OCI_MANIFEST
     manifest["config"]["mediaType"] = "application/vnd.oci.image.config.v1+json"
     for layer in manifest["layers"]:
         layer["mediaType"] = "application/vnd.oci.image.layer.v1.tar+gzip"
-    manifest["annotations"] = {
-        OCI + "base.name": bed["base_ref"],
-        OCI + "base.digest": bed["base_digest"],
-    }
-    client.put_manifest("plain", "annotated", manifest, OCI_MANIFEST)
+    manifest["annotations"] = {OCI + "base.name": base_name, OCI + "base.digest": base_digest}
+    client.put_manifest(name, tag, manifest, OCI_MANIFEST)
+    return f"docker://{bed['reg'].host}/{name}:{tag}"
+
+
+def test_registry_image_with_base_annotations_written_by_hand(bed, mbci):
+    reg = bed["reg"]
+    _annotated(bed, "plain", "annotated", bed["base_ref"], bed["base_digest"])
 
     _, _, found = _check(mbci, bed, f"docker://{reg.host}/plain:annotated")
     assert set(_by_label(found)) == LEAKED
@@ -294,13 +297,7 @@ def test_registry_image_whose_provenance_names_its_base(bed, mbci):
 
 
 def test_a_base_that_cannot_be_read_is_one_note(bed, mbci):
-    client: Client = bed["client"]
     reg = bed["reg"]
-    manifest = json.loads(client.get("plain", bed["built"]["plain"]["digest"])[0])
-    manifest["mediaType"] = OCI_MANIFEST
-    manifest["config"]["mediaType"] = "application/vnd.oci.image.config.v1+json"
-    for layer in manifest["layers"]:
-        layer["mediaType"] = "application/vnd.oci.image.layer.v1.tar+gzip"
     cases = {
         # nothing listens on port 1
         "gone": ("127.0.0.1:1/base:1", "sha256:" + "0" * 64, "127.0.0.1:1"),
@@ -310,8 +307,7 @@ def test_a_base_that_cannot_be_read_is_one_note(bed, mbci):
         "wrong": (bed["base_ref"], "sha256:" + "1" * 64, "base"),
     }
     for tag, (name, digest, why) in cases.items():
-        manifest["annotations"] = {OCI + "base.name": name, OCI + "base.digest": digest}
-        client.put_manifest("plain", tag, manifest, OCI_MANIFEST)
+        _annotated(bed, "plain", tag, name, digest)
         result, report, found = _check(mbci, bed, f"docker://{reg.host}/plain:{tag}")
         assert result.returncode == 0, (tag, found)
         (note,) = found
@@ -440,21 +436,10 @@ def test_a_base_on_another_registry_uses_that_registrys_own_credentials(bed, mbc
     auth file's entry for the base's host does."""
     import base64
 
-    client: Client = bed["client"]
     reg = bed["reg"]
     locked = start_registry(bed["work"] / "locked", storage=reg.storage, users={"basey": "b4se-pw"})
     try:
-        manifest = json.loads(client.get("plain", bed["built"]["plain"]["digest"])[0])
-        manifest["mediaType"] = OCI_MANIFEST
-        manifest["config"]["mediaType"] = "application/vnd.oci.image.config.v1+json"
-        for layer in manifest["layers"]:
-            layer["mediaType"] = "application/vnd.oci.image.layer.v1.tar+gzip"
-        manifest["annotations"] = {
-            OCI + "base.name": f"{locked.host}/base:1",
-            OCI + "base.digest": bed["base_digest"],
-        }
-        client.put_manifest("plain", "elsewhere", manifest, OCI_MANIFEST)
-        image = f"docker://{reg.host}/plain:elsewhere"
+        image = _annotated(bed, "plain", "elsewhere", f"{locked.host}/base:1", bed["base_digest"])
         policy = str(bed["work"] / "policy.yml")
         args = ("check", image, "--no-git", "--policy", policy, "--format", "json")
 
@@ -516,21 +501,11 @@ def test_the_base_is_read_once_per_reference_and_platform(bed):
 def test_audit_judges_inherited_labels_reading_the_base_once(bed, mbci):
     """`mb-ci audit` of two images that name their base in annotations: each row carries its
     label-inherited findings, and the base is read once for both (one base lookup per run)."""
-    client: Client = bed["client"]
     reg = bed["reg"]
-    refs = []
-    for name in ("plain", "override"):
-        manifest = json.loads(client.get(name, bed["built"][name]["digest"])[0])
-        manifest["mediaType"] = OCI_MANIFEST
-        manifest["config"]["mediaType"] = "application/vnd.oci.image.config.v1+json"
-        for layer in manifest["layers"]:
-            layer["mediaType"] = "application/vnd.oci.image.layer.v1.tar+gzip"
-        manifest["annotations"] = {
-            OCI + "base.name": bed["base_ref"],
-            OCI + "base.digest": bed["base_digest"],
-        }
-        client.put_manifest(name, "audited", manifest, OCI_MANIFEST)
-        refs.append(f"docker://{reg.host}/{name}:audited")
+    refs = [
+        _annotated(bed, name, "audited", bed["base_ref"], bed["base_digest"])
+        for name in ("plain", "override")
+    ]
     before = len(reg.requests_log())
     policy = str(bed["work"] / "policy.yml")
     args = ("audit", *refs, "--no-git", "-q", "--policy", policy, "--format", "json", "-j", "1")
